@@ -1,0 +1,109 @@
+"""Page helpers: the freshness line, user-facing errors, and the rule options shared by pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+
+from dashboard.errors import NoData, SeatReviewError
+from dashboard.store import Snapshot, Store
+
+RULES_KEY = "rule_options"
+PRESET_DAYS = (30, 60, 90, 180, 365)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show a SeatReviewError as st.error (the CLI's message, never a traceback) and stop the page."""
+    try:
+        yield
+    except SeatReviewError as exc:
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
+
+
+def freshness(snap: Snapshot) -> None:
+    """Render the data-freshness line, with a DEMO DATA badge for the demo portal."""
+    if snap.is_demo:
+        cols = st.columns([1, 9], vertical_alignment="center")
+        cols[0].badge("DEMO DATA", icon=":material/science:", color="orange")
+        cols[1].caption(snap.freshness())
+    else:
+        st.caption(snap.freshness())
+
+
+def page_start(title: str, store: Store, *, need_data: bool = True) -> Snapshot | None:
+    """Render the page title and freshness line; return the latest snapshot.
+
+    When nothing is loaded, says so and stops the page if `need_data`, else returns None.
+    """
+    st.title(title)
+    try:
+        snap = store.snapshot()
+    except NoData as exc:
+        if need_data:
+            st.info(f"{exc}. Use **Data & settings** to load reports.", icon=":material/info:")
+            st.stop()
+        st.caption("No data loaded yet.")
+        return None
+    except SeatReviewError as exc:
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
+    freshness(snap)
+    return snap
+
+
+def rule_options() -> dict[str, Any]:
+    """Return the rule options chosen on Review, kept in the session and shared by every page."""
+    if RULES_KEY not in st.session_state:
+        st.session_state[RULES_KEY] = {
+            "cutoff_mode": "preset",
+            "inactive_days": None,
+            "cutoff": None,
+            "protect_types": None,
+            "protect_domains": [],
+            "protect_groups": [],
+            "keep": [],
+            "grace_days": None,
+        }
+    return st.session_state[RULES_KEY]
+
+
+def current_rules(store: Store) -> Any:
+    """Return the ReviewRules for the session's rule options (saved defaults fill the gaps)."""
+    from dashboard.review import rules_from_options
+
+    opts = rule_options()
+    by_date = opts["cutoff_mode"] == "date" and opts["cutoff"] is not None
+    return rules_from_options(
+        store,
+        cutoff=opts["cutoff"] if by_date else None,
+        inactive_days=None if by_date else opts["inactive_days"],
+        protect_types=opts["protect_types"],
+        protect_domains=tuple(opts["protect_domains"]),
+        protect_groups=tuple(opts["protect_groups"]),
+        keep=tuple(opts["keep"]),
+        grace_days=opts["grace_days"],
+    )
+
+
+def split_list(text: str) -> list[str]:
+    """Return the non-empty items of `text` split on newlines, commas and semicolons."""
+    return [
+        item.strip()
+        for item in text.replace(";", "\n").replace(",", "\n").split("\n")
+        if item.strip()
+    ]
+
+
+def money(amount: float, currency: str) -> str:
+    """Return `amount` formatted with its currency code, no decimals (e.g. 'USD 12,600')."""
+    return f"{currency} {amount:,.0f}"
+
+
+def percent(fraction: float | None) -> str:
+    """Return a fraction as a percentage with one decimal, or an em dash when unknown."""
+    return "—" if fraction is None else f"{fraction:.1%}"
