@@ -1,4 +1,4 @@
-"""Plotly figures for the pages: pure functions of small, already-aggregated frames (no streamlit)."""
+"""Plotly figures for the pages: pure functions of small, already-aggregated frames."""
 
 from __future__ import annotations
 

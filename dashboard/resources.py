@@ -1,4 +1,4 @@
-"""Long-lived objects shared by every browser session: the Store and the demo load on first start."""
+"""Objects shared by every browser session: the Store, the first-start demo load, cached data."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ PRESET_DAYS = (30, 60, 90, 180, 365)
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Show a SeatReviewError as st.error (the CLI's message, never a traceback) and stop the page."""
+    """Show a SeatReviewError as st.error (the CLI's message, no traceback) and stop the page."""
     try:
         yield
     except SeatReviewError as exc:
