@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import streamlit as st
 
 from dashboard.store import Store, default_db_path
@@ -30,3 +33,33 @@ def ensure_demo_once(store: Store) -> bool:
     Returns True when that first check found the database empty and loaded the demo.
     """
     return _demo_checked(str(store.path))
+
+
+@st.cache_resource(show_spinner="Preparing the SQL sandbox…", max_entries=4)
+def _sandbox(path: str, snapshot_id: int) -> Any:
+    from dashboard.sandbox import Sandbox
+
+    return Sandbox.build(_store(path), snapshot_id=snapshot_id)
+
+
+def get_sandbox(store: Store, snapshot_id: int) -> Any:
+    """Return the read-only SQL sandbox for one snapshot, built once per database and snapshot."""
+    return _sandbox(str(store.path), snapshot_id)
+
+
+@st.cache_data(max_entries=32, ttl=600, show_spinner=False)
+def _review(path: str, snapshot_id: int, rules_key: str, _rules: Any) -> Any:
+    from dashboard.review import review
+
+    return review(_store(path), _rules, snapshot_id=snapshot_id)
+
+
+def cached_review(store: Store, rules: Any, snapshot_id: int) -> Any:
+    """Return the ReviewResult for these rules on this snapshot (cached until the data changes)."""
+    key = json.dumps(rules.to_json(), sort_keys=True)
+    return _review(str(store.path), snapshot_id, key, rules)
+
+
+def clear_data_caches() -> None:
+    """Forget cached results after this app changed the database (load, decision, settings)."""
+    _review.clear()

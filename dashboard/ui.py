@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,8 +21,22 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except SeatReviewError as exc:
-        st.error(str(exc), icon=":material/error:")
+        show_error(str(exc))
         st.stop()
+
+
+def show_error(text: str) -> None:
+    """Show a message a reviewer understands as an error box."""
+    st.error(text, icon=":material/error:")
+
+
+def progress_reporter(bar: Any) -> Callable[[float, str], None]:
+    """Return a `progress(fraction, text)` callback that moves the st.progress element `bar`."""
+
+    def report(fraction: float, text: str) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=text)
+
+    return report
 
 
 def freshness(snap: Snapshot) -> None:
@@ -50,7 +64,7 @@ def page_start(title: str, store: Store, *, need_data: bool = True) -> Snapshot 
         st.caption("No data loaded yet.")
         return None
     except SeatReviewError as exc:
-        st.error(str(exc), icon=":material/error:")
+        show_error(str(exc))
         st.stop()
     freshness(snap)
     return snap

@@ -1,0 +1,9 @@
+"""overview page."""
+
+import streamlit as st
+
+from dashboard.resources import get_store
+from dashboard.ui import page_start
+
+page_start("overview", get_store())
+st.write("coming")
