@@ -30,9 +30,12 @@ N_USERS = 150_000
 N_ACTIVITY = 600_000
 
 
-def _write_big_files(folder: Path) -> tuple[Path, Path]:
-    """Write a users report and an activity report big enough for a load of a second or more."""
-    users, activity = folder / "BIG.csv", folder / "BIG_ACT.csv"
+def write_reports(users: Path, activity: Path | None, n_users: int, n_activity: int) -> None:
+    """Write a users report of `n_users` accounts and an activity report of `n_activity` rows.
+
+    Every 13th account is disabled, every 5th never signed in; every 100th activity row names an
+    account that is not in the users report.
+    """
     con = duckdb.connect()
     try:
         con.execute(
@@ -48,30 +51,34 @@ def _write_big_files(folder: Path) -> tuple[Path, Path]:
                      CASE WHEN i % 5 <> 0 THEN strftime(TIMESTAMP '2025-01-01'
                        + to_days(CAST(i % 400 AS INTEGER))
                        + to_minutes(i % 1440), '%Y-%m-%d %H:%M') END AS "Last Login"
-              FROM range({N_USERS}) t(i)
+              FROM range({n_users}) t(i)
             ) TO '{users}' (HEADER, DELIMITER ',')
             """
         )
+        if activity is None:
+            return
         con.execute(
             f"""
             COPY (
               SELECT CASE WHEN i % 100 = 0 THEN 'ghost' || i || '@example.com'
-                          ELSE 'user' || (i * 7919 % {N_USERS}) || '@example.com' END AS "Email",
+                          ELSE 'user' || (i * 7919 % {n_users}) || '@example.com' END AS "Email",
                      strftime(TIMESTAMP '2025-01-01' + to_days(CAST(i % 500 AS INTEGER))
                        + to_seconds(i % 86400), '%Y-%m-%d %H:%M:%S') AS "Login Date",
                      'Course ' || (i % 50) AS "Course"
-              FROM range({N_ACTIVITY}) t(i)
+              FROM range({n_activity}) t(i)
             ) TO '{activity}' (HEADER, DELIMITER ',')
             """
         )
     finally:
         con.close()
-    return users, activity
 
 
 @pytest.fixture(scope="module")
 def big_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return _write_big_files(tmp_path_factory.mktemp("big"))
+    folder = tmp_path_factory.mktemp("big")
+    users, activity = folder / "BIG.csv", folder / "BIG_ACT.csv"
+    write_reports(users, activity, N_USERS, N_ACTIVITY)
+    return users, activity
 
 
 @pytest.fixture(scope="module")
