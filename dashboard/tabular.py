@@ -1,0 +1,436 @@
+"""Reading report files: encoding, separator and header sniffing, header aliases, and the SQL
+fragments that parse timestamps and status values inside DuckDB.
+
+Python only ever looks at a small sample of a file (the first megabyte); every row is read,
+validated and converted by DuckDB.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dashboard.errors import InputRefused
+
+SAMPLE_BYTES = 1 << 20
+CHUNK_CHARS = 1 << 20
+
+USER_FIELDS = (
+    "email",
+    "username",
+    "user_id",
+    "first_name",
+    "last_name",
+    "user_type",
+    "enabled",
+    "created_at",
+    "last_sign_in_at",
+    "sign_in_count",
+    "groups",
+    "account_expires",
+)
+ACTIVITY_FIELDS = ("email", "username", "user_id", "activity_at")
+ALL_FIELDS = tuple(dict.fromkeys(USER_FIELDS + ACTIVITY_FIELDS))
+
+# Aliases in order of preference: when two headers of one file match the same field, the one
+# matching the earlier alias wins (so "User ID" beats a bare "ID").
+_USER_ALIASES: dict[str, tuple[str, ...]] = {
+    "email": ("email", "emailaddress", "e-mail", "useremail", "workemail"),
+    "username": ("username", "login", "loginname"),
+    "user_id": ("user_id", "userid", "id"),
+    "first_name": ("first_name", "firstname", "givenname"),
+    "last_name": ("last_name", "lastname", "surname", "familyname"),
+    "user_type": ("user_type", "usertype", "type", "role"),
+    "enabled": ("enabled", "loginenabled", "status", "accountstatus"),
+    "created_at": ("created_at", "datecreated", "created", "createddate", "creationdate"),
+    "last_sign_in_at": (
+        "last_sign_in_at",
+        "lastlogin",
+        "lastsignin",
+        "lastlogindate",
+        "lastsignindate",
+        "lastaccessed",
+    ),
+    "sign_in_count": ("sign_in_count", "signincount", "logins", "numberoflogins", "logincount"),
+    "groups": ("groups", "group", "groupnames"),
+    "account_expires": ("account_expires", "accountexpires", "expires", "expirydate"),
+}
+_ACTIVITY_ALIASES: dict[str, tuple[str, ...]] = {
+    "email": _USER_ALIASES["email"],
+    "username": _USER_ALIASES["username"],
+    "user_id": _USER_ALIASES["user_id"],
+    "activity_at": (
+        "activity_at",
+        "logindate",
+        "activitydate",
+        "lastaccessed",
+        "date",
+        "timestamp",
+        "datetime",
+        "signindate",
+        "accessed",
+        "time",
+    ),
+}
+
+STATUS_TRUE = ("true", "yes", "1", "enabled", "active")
+STATUS_FALSE = ("false", "no", "0", "disabled", "inactive")
+
+MAP_HINT = "--map 'HEADER=field' on the command line, or the column mapping on the Data page"
+
+
+def header_key(header: str) -> str:
+    """Return `header` lower-cased without spaces, underscores and punctuation (for matching)."""
+    return "".join(ch for ch in header.casefold() if ch.isalnum())
+
+
+def fields_for(kind: str) -> tuple[str, ...]:
+    """Return the canonical fields a file of `kind` ('users' or 'activity') can hold."""
+    return USER_FIELDS if kind == "users" else ACTIVITY_FIELDS
+
+
+def check_mapping(mapping: Mapping[str, str], headers_by_file: Mapping[str, list[str]]) -> None:
+    """Refuse a mapping naming an unknown field, or a header that no loaded file has."""
+    known = {header_key(h) for headers in headers_by_file.values() for h in headers}
+    files = ", ".join(headers_by_file)
+    for header, field in mapping.items():
+        if field not in ALL_FIELDS:
+            raise InputRefused(
+                "--map",
+                f"{header}={field}: {field!r} is not a field this product knows",
+                hint="Map to one of: " + ", ".join(ALL_FIELDS),
+            )
+        if header_key(header) not in known:
+            raise InputRefused(
+                "--map",
+                f"{header}={field}: no column {header!r} in {files}",
+                hint="Write the header as the file shows it (case and spaces do not matter)",
+            )
+
+
+def resolve_columns(
+    file: str, headers: list[str], kind: str, mapping: Mapping[str, str] | None = None
+) -> dict[str, int]:
+    """Return {canonical field: column index} for a file's headers, using the mapping first."""
+    aliases = _USER_ALIASES if kind == "users" else _ACTIVITY_ALIASES
+    allowed = fields_for(kind)
+    keys = [header_key(h) for h in headers]
+    out: dict[str, int] = {}
+    mapped: set[int] = set()
+    for header, field in (mapping or {}).items():
+        if field not in allowed:
+            continue
+        hits = [i for i, k in enumerate(keys) if k == header_key(header)]
+        if not hits:
+            continue
+        if len(hits) > 1:
+            raise InputRefused(
+                file,
+                f"--map names {header!r}, which appears {len(hits)} times in the header",
+                row=1,
+                hint="Rename one of the columns, then load again",
+            )
+        if field in out:
+            raise InputRefused(
+                file,
+                f"two columns are mapped to {field!r}: {headers[out[field]]!r} and {header!r}",
+                row=1,
+                hint="Map only one column to each field",
+            )
+        out[field] = hits[0]
+        mapped.add(hits[0])
+    for field, names in aliases.items():
+        if field in out:
+            continue
+        for alias in names:
+            hits = [i for i, k in enumerate(keys) if k == header_key(alias) and i not in mapped]
+            if len(hits) > 1:
+                raise InputRefused(
+                    file,
+                    f"the header has {len(hits)} columns that read as {field!r} "
+                    f"({', '.join(repr(headers[i]) for i in hits)})",
+                    row=1,
+                    hint=f"Map the right one explicitly with {MAP_HINT}",
+                )
+            if hits and hits[0] not in out.values():
+                out[field] = hits[0]
+                break
+    return out
+
+
+# -- encoding, separator, header ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """What the first megabyte of a report says about the whole file."""
+
+    encoding: str  # 'utf-8', 'utf-8-sig', 'utf-16' or 'cp1252'
+    delimiter: str
+    headers: list[str]
+    ascii_sample: bool  # the sample held no byte above 127 (so a later odd byte may be cp1252)
+
+    @property
+    def needs_transcoding(self) -> bool:
+        """Return True when DuckDB cannot read the file as it is (not UTF-8)."""
+        return self.encoding not in ("utf-8", "utf-8-sig")
+
+
+def _decode_sample(file: str, raw: bytes) -> tuple[str, str]:
+    if raw.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif b"\x00" in raw:
+        raise InputRefused(
+            file,
+            "this is not a text report (it contains binary data)",
+            row=1,
+            hint="Export the report from LearnUpon as CSV and load that file",
+        )
+    else:
+        encoding = "utf-8"
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        text = decoder.decode(raw, final=len(raw) < SAMPLE_BYTES)
+    except UnicodeDecodeError:
+        if encoding != "utf-8":
+            raise InputRefused(
+                file,
+                f"the file starts like {encoding.upper()} text but is not valid {encoding.upper()}",
+                row=1,
+                hint="Save it again as CSV UTF-8 from your spreadsheet program",
+            ) from None
+        encoding = "cp1252"
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise InputRefused(
+                file,
+                "this is not a text report (neither UTF-8, UTF-16 nor Windows-1252 text)",
+                row=1,
+                hint="Export the report from LearnUpon as CSV and load that file",
+            ) from None
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
+    if "\x00" in text or controls > max(2, len(text) // 1000):
+        raise InputRefused(
+            file,
+            "this is not a text report (it contains binary data)",
+            row=1,
+            hint="Export the report from LearnUpon as CSV and load that file",
+        )
+    return encoding, text
+
+
+def _pick_delimiter(text: str) -> str:
+    first_line = text.split("\n", 1)[0]
+    best, best_score = ",", (-1, -1)
+    for delim in (",", ";", "\t"):
+        if delim not in first_line:
+            continue
+        rows = []
+        reader = csv.reader(io.StringIO(text), delimiter=delim, quotechar='"', doublequote=True)
+        try:
+            for row in reader:
+                rows.append(len(row))
+                if len(rows) >= 50:
+                    break
+        except csv.Error:
+            continue
+        if len(text) >= SAMPLE_BYTES - 1 and len(rows) > 2:
+            rows = rows[:-1]  # the sample may cut the last record short
+        consistent = sum(1 for n in rows[1:] if n == rows[0])
+        score = (consistent, rows[0] if rows else 0)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def sniff(path: Path, file: str) -> Sniffed:
+    """Return the encoding, separator and header of the report at `path`, refusing non-reports."""
+    with open(path, "rb") as fh:
+        raw = fh.read(SAMPLE_BYTES)
+    if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise InputRefused(
+            file,
+            "the file is empty",
+            row=1,
+            hint="Export the report again from LearnUpon; it should start with a header row",
+        )
+    encoding, text = _decode_sample(file, raw)
+    text = text.lstrip("\ufeff")
+    delimiter = _pick_delimiter(text)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"', doublequote=True)
+    try:
+        headers = [h.strip() for h in next(reader)]
+    except (csv.Error, StopIteration):
+        raise InputRefused(
+            file, "the header row cannot be read", row=1, hint="Check the file is a CSV export"
+        ) from None
+    return Sniffed(encoding, delimiter, headers, ascii_sample=raw.isascii())
+
+
+def transcode_to_utf8(src: Path, encoding: str, dest: Path) -> None:
+    """Write `src` (in `encoding`) to `dest` as UTF-8, streaming in chunks."""
+    with (
+        open(src, encoding=encoding, newline="", errors="strict") as fin,
+        open(dest, "w", encoding="utf-8", newline="") as fout,
+    ):
+        while chunk := fin.read(CHUNK_CHARS):
+            fout.write(chunk.lstrip("\ufeff") if fout.tell() == 0 else chunk)
+
+
+def sql_string(value: str) -> str:
+    """Return `value` as a SQL string literal (for table-function arguments only)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def read_csv_sql(path: Path, delimiter: str, ncols: int) -> str:
+    """Return a `read_csv(...)` call reading every column of the file as VARCHAR c0..cN."""
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncols))
+    return (
+        f"read_csv({sql_string(str(path))}, delim={sql_string(delimiter)}, quote='\"', "
+        "escape='\"', header=true, auto_detect=false, strict_mode=true, null_padding=false, "
+        f"encoding='utf-8', columns={{{columns}}})"
+    )
+
+
+# -- timestamps ---------------------------------------------------------------------------------
+
+# A trailing UTC offset after a time of day (never the '-01' of a bare date).
+_OFFSET_RE = r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*([+-])(\d\d):?(\d\d)?$"
+_ZONE_RE = r"(?:\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:[+-]\d\d:?(?:\d\d)?|Z))$"
+ISO_RE = (
+    r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d\d(?::\d\d(?:\.\d+)?)?)?\s*(?:Z|[+-]\d\d:?(?:\d\d)?)?$"
+)
+SLASH_RE = r"^\d{1,2}/\d{1,2}/\d{4}(?:[ T]\d{1,2}:\d\d(?::\d\d)?)?$"
+
+SLASH_FORMATS = {
+    "dmy": ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m/%YT%H:%M:%S"],
+    "mdy": ["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m/%d/%YT%H:%M:%S"],
+}
+
+
+def timestamp_stats_sql(t: str, name: str) -> str:
+    """Return aggregate expressions (aliased `name_*`) that tell how column `t` writes dates.
+
+    `t` is a trimmed VARCHAR expression, empty string when the cell is empty.
+    """
+    first = f"try_cast(split_part({t}, '/', 1) AS INTEGER)"
+    second = f"try_cast(split_part({t}, '/', 2) AS INTEGER)"
+    slash = f"contains({t}, '/')"
+    return ", ".join(
+        [
+            f"count(*) FILTER ({slash} AND {first} > 12 AND {second} <= 12) AS {name}_dmy",
+            f"min({t}) FILTER ({slash} AND {first} > 12 AND {second} <= 12) AS {name}_dmy_ex",
+            f"count(*) FILTER ({slash} AND {second} > 12 AND {first} <= 12) AS {name}_mdy",
+            f"min({t}) FILTER ({slash} AND {second} > 12 AND {first} <= 12) AS {name}_mdy_ex",
+            f"min({t}) FILTER ({slash} AND {first} <= 12 AND {second} <= 12 "
+            f"AND {first} <> {second}) AS {name}_ambiguous_ex",
+            f"count(*) FILTER (regexp_matches({t}, '{_OFFSET_RE}')) AS {name}_offsets",
+        ]
+    )
+
+
+def timestamp_sql(t: str, order: str, *, offsets: bool, timezone: str | None) -> str:
+    """Return a SQL expression turning trimmed text `t` into a naive-UTC TIMESTAMP (NULL if bad).
+
+    `order` ('dmy' or 'mdy') decides D/M/YYYY values; `offsets` says whether the column has
+    values with an explicit UTC offset; `timezone` is the zone of values without one.
+    """
+    formats = "[" + ", ".join(sql_string(f) for f in SLASH_FORMATS[order]) + "]"
+    local = (
+        f"CASE WHEN contains({t}, '/') THEN try_strptime({t}, {formats}) "
+        f"WHEN regexp_full_match({t}, '{ISO_RE}') THEN try_cast({t} AS TIMESTAMP) END"
+    )
+    if offsets:
+        parts = f"regexp_extract({t}, '{_OFFSET_RE}', ['s', 'h', 'm'])"
+        minutes = (
+            f"(CASE {parts}.s WHEN '-' THEN -1 ELSE 1 END) * "
+            f"(coalesce(try_cast({parts}.h AS INTEGER), 0) * 60 "
+            f"+ coalesce(try_cast(nullif({parts}.m, '') AS INTEGER), 0))"
+        )
+        utc = f"({local}) - to_minutes(CASE WHEN {parts}.s = '' THEN 0 ELSE {minutes} END)"
+    else:
+        utc = local
+    if timezone is None:
+        return utc
+    zone = sql_string(timezone)
+    return (
+        f"CASE WHEN regexp_matches({t}, '{_ZONE_RE}') THEN {utc} "
+        f"ELSE timezone('UTC', timezone({zone}, {local})) END"
+    )
+
+
+def status_sql(t: str) -> str:
+    """Return a SQL expression turning trimmed status text `t` into BOOLEAN (NULL if unknown)."""
+    yes = ", ".join(sql_string(s) for s in STATUS_TRUE)
+    no = ", ".join(sql_string(s) for s in STATUS_FALSE)
+    return f"CASE WHEN lower({t}) IN ({yes}) THEN true WHEN lower({t}) IN ({no}) THEN false END"
+
+
+def status_spellings() -> str:
+    """Return the accepted status spellings, for messages."""
+    return "/".join(STATUS_TRUE) + " for enabled, " + "/".join(STATUS_FALSE) + " for disabled"
+
+
+DATE_ORDER_NAMES = {"dmy": "day-first (D/M/YYYY)", "mdy": "month-first (M/D/YYYY)"}
+
+
+def decide_date_order(
+    file: str,
+    column: str,
+    stats: Mapping[str, object],
+    name: str,
+    date_order: str | None,
+    notes: list[str],
+) -> str:
+    """Return 'dmy' or 'mdy' for one column from its statistics, refusing a mixed or an
+    ambiguous column (when no order was chosen)."""
+    dmy, mdy = int(stats[f"{name}_dmy"] or 0), int(stats[f"{name}_mdy"] or 0)
+    if dmy and mdy:
+        raise InputRefused(
+            file,
+            f"the dates mix day-first ({stats[f'{name}_dmy_ex']!r}) and month-first "
+            f"({stats[f'{name}_mdy_ex']!r}) values",
+            column=column,
+            hint="Export the report again with one date format",
+        )
+    if dmy:
+        return "dmy"
+    if mdy:
+        return "mdy"
+    example = stats[f"{name}_ambiguous_ex"]
+    if example is None:
+        return date_order or "dmy"
+    if date_order is None:
+        raise InputRefused(
+            file,
+            f"the dates are ambiguous: {example!r} could be day-first or month-first, and no value "
+            "in the column settles it; it would be read day-first (LearnUpon's convention)",
+            column=column,
+            hint="Choose the order with --date-order dmy or --date-order mdy (the Data page has "
+            "the same setting), then load again",
+        )
+    notes.append(
+        f"{file}, column {column!r}: dates read {DATE_ORDER_NAMES[date_order]} as chosen "
+        f"(for example {example!r}); the data alone does not show the order"
+    )
+    return date_order
+
+
+def ragged_row(error: str) -> tuple[int, str] | None:
+    """Return (row, what) from a DuckDB CSV error about a wrong number of fields, else None."""
+    m = re.search(
+        r"CSV Error on Line: (\d+).*?Expected Number of Columns: (\d+) Found: (\d+)", error, re.S
+    )
+    if m is None:
+        return None
+    expected, found = int(m.group(2)), int(m.group(3))
+    more = "more" if found > expected else "fewer"
+    return int(m.group(1)), f"this row has {found} fields, {more} than the {expected} in the header"
