@@ -123,11 +123,12 @@ def seats_against_tier(
     recommended: int,
     *,
     limit: int | None,
-    tiers: Sequence[int] = (),
+    tiers: Sequence[tuple[str, int | None]] = (),
 ) -> go.Figure:
     """Return a horizontal bar of seats now, after the review and recommended, against the tiers.
 
-    The seat limit is a solid line, other tiers dotted lines.
+    `tiers` are (name, seat cap) pairs; uncapped tiers and tiers far beyond every figure are not
+    drawn. The seat limit is a solid line, the tiers dotted lines.
     """
     rows = [("Used now", used, ACCENT), ("After review", after, FLAG)]
     rows.append(("Recommended renewal", recommended, CATEGORY_COLORS["active"]))
@@ -143,15 +144,15 @@ def seats_against_tier(
         )
     )
     top = max([used, after, recommended, limit or 0])
-    for tier in sorted(set(tiers)):
-        if tier == limit or tier > top * 1.6:
+    for name, seats in sorted((t for t in tiers if t[1]), key=lambda t: t[1]):
+        if seats == limit or seats > top * 1.6:
             continue
         fig.add_vline(
-            x=tier,
+            x=seats,
             line_dash="dot",
             line_color=MUTED,
-            annotation_text=f"tier {tier:,}",
-            annotation_position="top",
+            annotation_text=f"{name} {seats:,}",
+            annotation_position="bottom right",
         )
     if limit:
         fig.add_vline(

@@ -22,9 +22,12 @@ def get_store() -> Store:
 
 @st.cache_resource(show_spinner=False)
 def _demo_checked(path: str) -> bool:
+    store = _store(path)
+    if not store.is_empty():
+        return False
     from dashboard.demo import ensure_demo
 
-    return ensure_demo(_store(path)) is not None
+    return ensure_demo(store) is not None
 
 
 def ensure_demo_once(store: Store) -> bool:
@@ -60,6 +63,26 @@ def cached_review(store: Store, rules: Any, snapshot_id: int) -> Any:
     return _review(str(store.path), snapshot_id, key, rules)
 
 
+@st.cache_data(max_entries=16, ttl=600, show_spinner=False)
+def _breakdowns(path: str, snapshot_id: int, rules_key: str, _rules: Any) -> dict[str, Any]:
+    from dashboard import review
+
+    store = _store(path)
+    return {
+        "by_type": review.breakdown_by_type(store, _rules, snapshot_id=snapshot_id),
+        "by_group": review.breakdown_by_group(store, _rules, snapshot_id=snapshot_id, limit=15),
+        "recency": review.recency_buckets(store, snapshot_id=snapshot_id),
+        "trend": review.seat_trend(store),
+    }
+
+
+def cached_breakdowns(store: Store, rules: Any, snapshot_id: int) -> dict[str, Any]:
+    """Return the Overview's frames: by_type, by_group, recency and trend (cached like reviews)."""
+    key = json.dumps(rules.to_json(), sort_keys=True)
+    return _breakdowns(str(store.path), snapshot_id, key, rules)
+
+
 def clear_data_caches() -> None:
     """Forget cached results after this app changed the database (load, decision, settings)."""
     _review.clear()
+    _breakdowns.clear()

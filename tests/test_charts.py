@@ -53,7 +53,13 @@ def test_trend_line_without_limit_draws_no_line() -> None:
 
 
 def test_seats_against_tier_shows_the_three_figures_and_the_limit() -> None:
-    fig = charts.seats_against_tier(140, 110, 121, limit=150, tiers=(100, 150, 200))
+    fig = charts.seats_against_tier(
+        140,
+        110,
+        121,
+        limit=150,
+        tiers=[("Small", 100), ("Essential", 150), ("Mid", 200), ("Custom", None)],
+    )
     assert dict(zip(fig.data[0].y, fig.data[0].x, strict=True)) == {
         "Used now": 140,
         "After review": 110,
@@ -64,7 +70,7 @@ def test_seats_against_tier_shows_the_three_figures_and_the_limit() -> None:
 
 
 def test_seats_against_tier_skips_far_away_tiers() -> None:
-    fig = charts.seats_against_tier(10, 8, 9, limit=None, tiers=(50, 1000))
+    fig = charts.seats_against_tier(10, 8, 9, limit=None, tiers=[("Big", 50), ("Huge", 1000)])
     assert [s.x0 for s in fig.layout.shapes] == []
 
 

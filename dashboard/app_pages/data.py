@@ -13,20 +13,6 @@ from dashboard.errors import InputRefused, SeatReviewError
 from dashboard.resources import clear_data_caches, get_store
 from dashboard.ui import page_start, progress_reporter, show_error
 
-USER_FIELDS = [
-    "email",
-    "username",
-    "user_id",
-    "first_name",
-    "last_name",
-    "user_type",
-    "enabled",
-    "created_at",
-    "last_sign_in_at",
-    "sign_in_count",
-    "groups",
-]
-ACTIVITY_FIELDS = ["activity_at"]
 IGNORE = "(not used)"
 DATE_ORDERS = {
     None: "Decide from the data (day-first when ambiguous)",
@@ -96,14 +82,36 @@ def _load(users, activity, *, as_of, date_order, timezone, mapping) -> None:
     st.session_state["load_result"] = {"json": result.to_json(), "notes": list(result.notes)}
 
 
-def _headers(upload) -> list[str]:
-    """Return the header titles of an uploaded report, read the way the loader reads them."""
-    from dashboard.loading import read_headers
+def _mapping_form(upload, kind: str) -> dict[str, str] | None:
+    """Render the column-mapping form for a refused report; return the new mapping on submit."""
+    from dashboard import tabular
 
     with tempfile.TemporaryDirectory(prefix="lu-seats-headers-") as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
-        return read_headers(path)
+        try:
+            headers = tabular.sniff(path, upload.name).headers
+        except SeatReviewError:
+            return None
+    mapping = st.session_state.get("upload_mapping", {})
+    options = [IGNORE, *tabular.fields_for(kind)]
+    with st.form("mapping_form"):
+        st.subheader(f"Map the columns of {upload.name}")
+        st.caption("Say which field each column holds; leave the others as not used.")
+        chosen = {}
+        for i, header in enumerate(headers):
+            current = mapping.get(header, IGNORE)
+            chosen[header] = st.selectbox(
+                header or f"(column {i + 1})",
+                options,
+                index=options.index(current) if current in options else 0,
+                key=f"map_{kind}_{i}",
+            )
+        if not st.form_submit_button("Retry with this mapping", type="primary"):
+            return None
+    new = {h: f for h, f in mapping.items() if h not in chosen}
+    new.update({h: f for h, f in chosen.items() if f != IGNORE})
+    return new
 
 
 with upload_tab:
@@ -158,39 +166,18 @@ with upload_tab:
         uploads = {u.name: u for u in [users_up, *(activity_up or [])] if u is not None}
         if refused["row"] == 1 and refused["file"] in uploads:
             upload = uploads[refused["file"]]
-            fields = (
-                USER_FIELDS
-                if upload is users_up
-                else ["email", "username", "user_id", *ACTIVITY_FIELDS]
-            )
-            with st.form("mapping_form"):
-                st.subheader(f"Map the columns of {upload.name}")
-                st.caption("Say which field each column holds; leave the others as not used.")
-                chosen = {}
-                with st.spinner("Reading headers…"):
-                    headers = _headers(upload)
-                for i, header in enumerate(headers):
-                    current = mapping.get(header, IGNORE)
-                    options = [IGNORE, *fields]
-                    chosen[header] = st.selectbox(
-                        header or f"(column {i + 1})",
-                        options,
-                        index=options.index(current) if current in options else 0,
-                        key=f"map_{upload.name}_{i}",
-                    )
-                if st.form_submit_button("Retry with this mapping", type="primary"):
-                    new = {h: f for h, f in mapping.items() if h not in chosen}
-                    new.update({h: f for h, f in chosen.items() if f != IGNORE})
-                    st.session_state["upload_mapping"] = new
-                    _load(
-                        users_up,
-                        activity_up or [],
-                        as_of=as_of,
-                        date_order=date_order,
-                        timezone=timezone,
-                        mapping=new,
-                    )
-                    st.rerun()
+            new_mapping = _mapping_form(upload, "users" if upload is users_up else "activity")
+            if new_mapping is not None:
+                st.session_state["upload_mapping"] = new_mapping
+                _load(
+                    users_up,
+                    activity_up or [],
+                    as_of=as_of,
+                    date_order=date_order,
+                    timezone=timezone,
+                    mapping=new_mapping,
+                )
+                st.rerun()
     if mapping and st.button("Clear the column mapping", key="upload_clear_map"):
         st.session_state.pop("upload_mapping", None)
         st.rerun()

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import charts
 from dashboard.errors import SeatReviewError
 from dashboard.resources import get_sandbox, get_store
+from dashboard.sandbox import example_queries
 from dashboard.ui import page_start, show_error
 
 SHOWN_ROWS = 10_000
@@ -33,7 +34,7 @@ def _fill(query: str) -> None:
 left, right = st.columns([3, 1])
 with right:
     st.subheader("Example queries")
-    for title, query in sandbox.examples():
+    for title, query in example_queries():
         st.button(title, key=f"example_{title}", on_click=_fill, args=(query,), width="stretch")
     st.subheader("Tables")
     schema = pd.DataFrame(sandbox.schema(), columns=["table", "column", "type"])
@@ -43,7 +44,7 @@ with right:
 
 with left:
     if EDITOR not in st.session_state:
-        st.session_state[EDITOR] = sandbox.examples()[0][1] if sandbox.examples() else ""
+        st.session_state[EDITOR] = example_queries()[0][1] if example_queries() else ""
     query = st.text_area("SQL", key=EDITOR, height=180)
     run = st.button("Run", type="primary", icon=":material/play_arrow:", key="explore_run")
     if run:
@@ -71,7 +72,8 @@ with left:
         st.dataframe(frame, hide_index=True, width="stretch", height=360)
 
         def _csv(q: str = outcome["query"]) -> bytes:
-            return sandbox.run(q, max_rows=DOWNLOAD_ROWS).to_csv().encode("utf-8")
+            result = sandbox.run(q, max_rows=DOWNLOAD_ROWS)
+            return result.to_csv(spreadsheet_safe=True).encode("utf-8")
 
         st.download_button(
             "Download CSV",
