@@ -350,6 +350,14 @@ def product_job(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def generate_job(args: dict[str, Any]) -> dict[str, Any]:
+    """Generate (or reuse) the reports; return the manifest and how long it took."""
+    start = time.perf_counter()
+    data = generate(Path(args["workdir"]), args["users"], args["events"])
+    manifest = json.loads((data.users_csv.parent / "manifest.json").read_text(encoding="utf-8"))
+    return {**manifest, "generate_s": time.perf_counter() - start}
+
+
 JOBS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "product": product_job,
     "pandas": pandas_job,
@@ -382,7 +390,7 @@ class _Clock:
 def _child_main(argv: list[str]) -> int:
     """Run one job named in argv[0] with the JSON arguments in argv[1]; print its JSON result."""
     job, args = argv[0], json.loads(argv[1])
-    result = JOBS[job](args)
+    result = generate_job(args) if job == "generate" else JOBS[job](args)
     result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     sys.stdout.write(json.dumps(result, default=str) + "\n")
     return 0
@@ -423,9 +431,11 @@ def run_bench(
     root = root.resolve()
     try:
         say(f"generating {users:,} accounts and {events:,} activity rows in {root}")
-        start = time.perf_counter()
-        data = generate(root, users, events)
-        generate_s = time.perf_counter() - start
+        # In a process of its own too: a child inherits its parent's peak memory as its own
+        # ru_maxrss, so this process must stay small for the jobs' peaks to be theirs.
+        made = _run_child("generate", {"workdir": str(root), "users": users, "events": events})
+        data = _bench_data(root, made)
+        generate_s = made["generate_s"]
         common = {
             "users_csv": str(data.users_csv),
             "activity_csv": str(data.activity_csv),
@@ -495,7 +505,8 @@ def summarise(
         },
     }
     consistent = all(len(set(pair.values())) == 1 for pair in counts.values())
-    load_users_s, load_activity_s = _load_split(product)
+    phases = _load_phases(product)
+    split = _load_split(phases, data)
     pandas_ratio = pandas["job_s"] / product["job_s"]
     duckdb_ratio = product["job_s"] / bare["job_s"]
     peak = product["peak_rss_bytes"]
@@ -509,9 +520,9 @@ def summarise(
         "cpu_count": os.cpu_count(),
         "generate_s": round(generate_s, 3),
         "product": {
-            "load_users_s": _r(load_users_s),
-            "load_activity_s": _r(load_activity_s),
+            **{k: _r(v) for k, v in split.items()},
             "load_s": _r(product["load_s"]),
+            "load_phases": {text: _r(v) for text, v in phases.items()},
             "review_s": _r(product["review_s"]),
             "cutoff_change_s": _r(product["cutoff_change_s"]),
             "cutoff_change_runs_s": [_r(t) for t in product["cutoff_change_runs_s"]],
@@ -545,14 +556,27 @@ def summarise(
     }
 
 
-def _load_split(product: dict[str, Any]) -> tuple[float | None, float | None]:
-    """Return (users part, activity part) of the load, from the loader's progress reports."""
-    first_activity = next(
-        (t for t, _f, text in product["load_progress"] if "activity" in text.lower()), None
-    )
-    if first_activity is None:
-        return None, None
-    return first_activity, product["load_s"] - first_activity
+def _load_phases(product: dict[str, Any]) -> dict[str, float]:
+    """Return the load's seconds per phase, from the loader's progress reports (text -> s)."""
+    marks = product["load_progress"]
+    ends = [t for t, _f, _text in marks[1:]] + [product["load_s"]]
+    phases: dict[str, float] = {}
+    for (t, _f, text), end in zip(marks, ends, strict=True):
+        phases[text] = phases.get(text, 0.0) + end - t
+    return phases
+
+
+def _load_split(phases: dict[str, float], data: BenchData) -> dict[str, float | None]:
+    """Return the users part, the activity part and the rest (saving the snapshot) of the load."""
+    if not phases:
+        return {"load_users_s": None, "load_activity_s": None, "load_save_s": None}
+    users = sum(s for text, s in phases.items() if data.users_csv.name in text)
+    activity = sum(s for text, s in phases.items() if data.activity_csv.name in text)
+    return {
+        "load_users_s": users,
+        "load_activity_s": activity,
+        "load_save_s": sum(phases.values()) - users - activity,
+    }
 
 
 def _r(seconds: float | None) -> float | None:
@@ -577,6 +601,7 @@ def format_report(result: dict[str, Any]) -> str:
         "product",
         f"  load users                   {s(p['load_users_s'])}",
         f"  load activity                {s(p['load_activity_s'])}",
+        f"  load: save snapshot          {s(p['load_save_s'])}",
         f"  load (whole)                 {s(p['load_s'])}",
         f"  review (90 days)             {s(p['review_s'])}",
         f"  cutoff change (median of {len(p['cutoff_change_runs_s'])}) {s(p['cutoff_change_s'])}",
