@@ -15,8 +15,19 @@ def _snap(store: Store) -> int:
         sid = store.next_snapshot_id(cur)
         store.insert_snapshot(
             cur,
-            Snapshot(sid, "csv", "users.csv", [], date(2026, 1, 1), datetime(2026, 1, 1), "email",
-                     0, 0, 0, False),
+            Snapshot(
+                sid,
+                "csv",
+                "users.csv",
+                [],
+                date(2026, 1, 1),
+                datetime(2026, 1, 1),
+                "email",
+                0,
+                0,
+                0,
+                False,
+            ),
         )
     return sid
 
