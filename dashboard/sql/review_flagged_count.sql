@@ -1,0 +1,9 @@
+-- How many accounts match a Review-page filter (used when the page asked for lies past the end).
+SELECT count(*)
+FROM review_accounts(
+    $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys
+)
+WHERE list_contains(CAST($categories AS VARCHAR[]), category)
+    AND ($search = '' OR contains(lower(concat_ws(' ', email, username, first_name, last_name,
+                                                  user_type, array_to_string(groups, ' '))),
+                                  $search))
