@@ -93,10 +93,15 @@ def trend_line(frame: pd.DataFrame, *, limit: int | None = None) -> go.Figure:
     `frame` has columns `as_of` (date), `used` (enabled accounts) and optionally `snapshot_id`.
     A dashed line shows the seat limit when known.
     """
-    data = frame.sort_values("as_of")
+    # A reload of the same as-of date replaces that day's figure rather than adding a point.
+    keys = ["as_of", "snapshot_id"] if "snapshot_id" in frame.columns else ["as_of"]
+    data = frame.sort_values(keys).drop_duplicates("as_of", keep="last")
+    # One date alone gives plotly no scale: show it as a labelled category instead.
+    single = len(data) < 2
+    x = [f"{d:%Y-%m-%d}" for d in pd.to_datetime(data["as_of"])] if single else data["as_of"]
     fig = go.Figure(
         go.Scatter(
-            x=data["as_of"],
+            x=x,
             y=data["used"],
             mode="lines+markers",
             name="Seats used",
@@ -113,7 +118,7 @@ def trend_line(frame: pd.DataFrame, *, limit: int | None = None) -> go.Figure:
             annotation_position="top left",
         )
     fig.update_yaxes(title="Seats used", rangemode="tozero")
-    fig.update_xaxes(title="Data as of")
+    fig.update_xaxes(title="Data as of", type="category" if single else "date")
     return _layout(fig, "Seat trend across snapshots")
 
 
@@ -144,26 +149,34 @@ def seats_against_tier(
         )
     )
     top = max([used, after, recommended, limit or 0])
+    labels: dict[int, list[str]] = {}
     for name, seats in sorted((t for t in tiers if t[1]), key=lambda t: t[1]):
-        if seats == limit or seats > top * 1.6:
-            continue
-        fig.add_vline(
-            x=seats,
-            line_dash="dot",
-            line_color=MUTED,
-            annotation_text=f"{name} {seats:,}",
-            annotation_position="bottom right",
-        )
+        if seats <= top * 1.6:
+            labels.setdefault(seats, []).append(f"{name} {seats:,}")
     if limit:
+        labels.setdefault(limit, []).append(f"limit {limit:,}")
+    for x, texts in labels.items():
+        is_limit = x == limit
         fig.add_vline(
-            x=limit,
-            line_color="#212121",
-            line_width=2,
-            annotation_text=f"limit {limit:,}",
-            annotation_position="top",
+            x=x,
+            line_dash="solid" if is_limit else "dot",
+            line_color="#212121" if is_limit else MUTED,
+            line_width=2 if is_limit else 1,
         )
-    fig.update_xaxes(title="Seats", rangemode="tozero")
-    return _layout(fig, "Seats against the plan", height=260)
+        # Labels sit above the plot area, where they never cover a bar.
+        fig.add_annotation(
+            x=x,
+            y=1,
+            yref="paper",
+            yanchor="bottom",
+            text=" · ".join(texts),
+            showarrow=False,
+            font={"size": 11, "color": "#212121" if is_limit else "#616161"},
+        )
+    fig.update_xaxes(title="Seats", range=[0, max([top, *labels]) * 1.2])
+    fig = _layout(fig, "Seats against the plan", height=280)
+    fig.update_layout(margin={"t": 70})
+    return fig
 
 
 def quick_chart(frame: pd.DataFrame, x: str, y: str, kind: str = "bar") -> go.Figure:

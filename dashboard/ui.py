@@ -40,13 +40,9 @@ def progress_reporter(bar: Any) -> Callable[[float, str], None]:
 
 
 def freshness(snap: Snapshot) -> None:
-    """Render the data-freshness line, with a DEMO DATA badge for the demo portal."""
-    if snap.is_demo:
-        cols = st.columns([1, 9], vertical_alignment="center")
-        cols[0].badge("DEMO DATA", icon=":material/science:", color="orange")
-        cols[1].caption(snap.freshness())
-    else:
-        st.caption(snap.freshness())
+    """Render the data-freshness line, led by a DEMO DATA badge for the demo portal."""
+    badge = ":orange-badge[:material/science: DEMO DATA] " if snap.is_demo else ""
+    st.caption(badge + snap.freshness())
 
 
 def page_start(title: str, store: Store, *, need_data: bool = True) -> Snapshot | None:

@@ -54,8 +54,8 @@ def start(page: str | None = None) -> AppTest:
 
 
 def metric(at: AppTest, label: str) -> str:
-    """Return the value shown by the metric labelled `label`."""
-    return next(m.value for m in at.metric if m.label == label)
+    """Return the value shown by the first metric whose label starts with `label`."""
+    return next(m.value for m in at.metric if m.label.startswith(label))
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -36,8 +36,8 @@ cutoff_days = (result.as_of - result.cutoff).days
 
 k = st.columns(4)
 k[0].metric(
-    "Seats used",
-    f"{fig.used:,}" + (f" of {fig.limit:,}" if fig.limit else ""),
+    f"Seats used of {fig.limit:,}" if fig.limit else "Seats used",
+    f"{fig.used:,}",
     help="Enabled accounts"
     + (" plus disabled ones (contract setting)" if contract.count_disabled else "")
     + ("" if fig.limit else ". Set the seat limit under Data & settings."),
@@ -113,7 +113,11 @@ with c1:
 with c2:
     trend = frames["trend"]
     st.plotly_chart(charts.trend_line(trend, limit=fig.limit), key="ov_trend")
-    st.caption(f"{len(trend):,} snapshots; load reports again later to see the trend move.")
+    n = trend["as_of"].nunique()
+    st.caption(
+        f"{n:,} data date{'s' if n != 1 else ''} across {len(trend):,} snapshot"
+        f"{'s' if len(trend) != 1 else ''}; load new reports later to see the trend move."
+    )
 
 c1, c2 = st.columns(2)
 with c1:

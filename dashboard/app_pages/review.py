@@ -218,16 +218,21 @@ selection = st.dataframe(
     # A new key whenever the rows change, so a selection never points at other accounts.
     key=f"rv_table_{page_key}_{page_no}_{st.session_state.get('rv_version', 0)}",
     column_order=[
-        "email",
-        "username",
-        "name",
-        "user_type",
-        "groups",
-        "last_activity",
-        "created_at",
-        "sign_in_count",
-        "category",
-        "reason",
+        c
+        for c in [
+            "email",
+            "username",
+            "name",
+            "user_type",
+            "reason",
+            "last_activity",
+            "created_at",
+            "sign_in_count",
+            "groups",
+            "category",
+        ]
+        # e-mail portals have no usernames (and username portals may lack e-mails)
+        if c in ("name", "reason") or frame[c].notna().any()
     ],
     column_config={
         "email": st.column_config.TextColumn("E-mail"),
