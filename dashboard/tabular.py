@@ -186,11 +186,22 @@ def _decode_sample(file: str, raw: bytes) -> tuple[str, str]:
         encoding = "utf-8-sig"
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
-    elif b"\x00" in raw:
+    elif raw.startswith(b"PK\x03\x04"):
         raise InputRefused(
             file,
-            "this is not a text report (it contains binary data)",
-            row=1,
+            "this is an Excel workbook (XLSX) or a ZIP archive, not a CSV report",
+            hint="Open it in Excel and save it as 'CSV UTF-8', or export the report as CSV",
+        )
+    elif b"\x00" not in raw[0::2] and raw[1::2].count(0) > len(raw) // 4:
+        encoding = "utf-16-le"  # UTF-16 without a byte-order mark: every other byte is NUL
+    elif b"\x00" not in raw[1::2] and raw[0::2].count(0) > len(raw) // 4:
+        encoding = "utf-16-be"
+    elif b"\x00" in raw:
+        before = raw[: raw.index(b"\x00")]
+        raise InputRefused(
+            file,
+            "this is not a text report (it contains binary data: a NUL byte)",
+            row=before.count(b"\n") + 1 if before.isascii() else 1,
             hint="Export the report from LearnUpon as CSV and load that file",
         )
     else:
@@ -198,7 +209,15 @@ def _decode_sample(file: str, raw: bytes) -> tuple[str, str]:
     decoder = codecs.getincrementaldecoder(encoding)()
     try:
         text = decoder.decode(raw, final=len(raw) < SAMPLE_BYTES)
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        bad_row = raw.count(b"\n", 0, exc.start) + 1
+        if encoding == "utf-8" and re.search(rb"[\xc2-\xf4][\x80-\xbf]", raw[: exc.start]):
+            raise InputRefused(
+                file,
+                "the file mixes encodings: UTF-8 text above, another encoding in this row",
+                row=bad_row,
+                hint="Save it again as CSV UTF-8 from your spreadsheet program",
+            ) from None
         if encoding != "utf-8":
             raise InputRefused(
                 file,
@@ -209,11 +228,11 @@ def _decode_sample(file: str, raw: bytes) -> tuple[str, str]:
         encoding = "cp1252"
         try:
             text = raw.decode("cp1252")
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as bad:
             raise InputRefused(
                 file,
-                "this is not a text report (neither UTF-8, UTF-16 nor Windows-1252 text)",
-                row=1,
+                "this row is neither UTF-8 nor Windows-1252 text (the file's encoding is unknown)",
+                row=raw.count(b"\n", 0, bad.start) + 1,
                 hint="Export the report from LearnUpon as CSV and load that file",
             ) from None
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
@@ -230,7 +249,7 @@ def _decode_sample(file: str, raw: bytes) -> tuple[str, str]:
 def _pick_delimiter(text: str) -> str:
     first_line = text.split("\n", 1)[0]
     best, best_score = ",", (-1, -1)
-    for delim in (",", ";", "\t"):
+    for delim in (",", ";", "\t", "|"):
         if delim not in first_line:
             continue
         rows = []
@@ -390,8 +409,8 @@ def decide_date_order(
     date_order: str | None,
     notes: list[str],
 ) -> str:
-    """Return 'dmy' or 'mdy' for one column from its statistics, refusing a mixed or an
-    ambiguous column (when no order was chosen)."""
+    """Return 'dmy' or 'mdy' for one column from its statistics, refusing a mixed column; an
+    ambiguous one follows `date_order` (day-first when None) with a note."""
     dmy, mdy = int(stats[f"{name}_dmy"] or 0), int(stats[f"{name}_mdy"] or 0)
     if dmy and mdy:
         raise InputRefused(
@@ -408,15 +427,13 @@ def decide_date_order(
     example = stats[f"{name}_ambiguous_ex"]
     if example is None:
         return date_order or "dmy"
-    if date_order is None:
-        raise InputRefused(
-            file,
-            f"the dates are ambiguous: {example!r} could be day-first or month-first, and no value "
-            "in the column settles it; it would be read day-first (LearnUpon's convention)",
-            column=column,
-            hint="Choose the order with --date-order dmy or --date-order mdy (the Data page has "
-            "the same setting), then load again",
+    if date_order is None:  # SPEC 4: the setting decides, default day-first, and we say so
+        notes.append(
+            f"{file}, column {column!r}: dates read day-first (D/M/YYYY, LearnUpon's convention), "
+            f"for example {example!r}; no value settles the order. If they are month-first, "
+            "load again with --date-order mdy (or the setting on the Data page)"
         )
+        return "dmy"
     notes.append(
         f"{file}, column {column!r}: dates read {DATE_ORDER_NAMES[date_order]} as chosen "
         f"(for example {example!r}); the data alone does not show the order"
@@ -426,6 +443,9 @@ def decide_date_order(
 
 def ragged_row(error: str) -> tuple[int, str] | None:
     """Return (row, what) from a DuckDB CSV error about a wrong number of fields, else None."""
+    q = re.search(r"CSV Error on Line: (\d+).*?unterminated quote", error, re.S)
+    if q is not None:
+        return int(q.group(1)), "a quote in this row is never closed, or text follows its quote"
     m = re.search(
         r"CSV Error on Line: (\d+).*?Expected Number of Columns: (\d+) Found: (\d+)", error, re.S
     )
