@@ -400,7 +400,7 @@ def build() -> None:
         "refuse",
         row=1,
         column="Email",
-        phrase=r"twice|duplicate|more than once|same",
+        phrase=r"twice|duplicate|more than once|same|2 columns",
     )
     case(
         "hdr_duplicate_alias.csv",
@@ -479,7 +479,7 @@ def build() -> None:
         "two exports pasted together: a BOM and a second header on row 5",
         "refuse",
         row=5,
-        phrase=r"header|e-?mail|status",
+        phrase=r"header|e-?mail|status|date",
     )
 
     # -- rows ------------------------------------------------------------------------------------
