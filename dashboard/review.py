@@ -109,7 +109,7 @@ def read_keep_file(path: str | Path) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Scope:
+class ReviewScope:
     """One open review: the cursor (macro registered), the snapshot, as_of and macro parameters."""
 
     cur: duckdb.DuckDBPyConnection
@@ -124,15 +124,17 @@ class _Scope:
 
 
 @contextmanager
-def _scoped(
+def open_review(
     store: Store,
     rules: ReviewRules,
     snapshot_id: int | None,
     as_of: date | None,
     *,
     check_keep: bool = False,
-) -> Iterator[_Scope]:
-    """Yield a `_Scope` on one snapshot; the database stays open throughout (cheap nested reads).
+) -> Iterator[ReviewScope]:
+    """Yield a `ReviewScope` on one snapshot: run review_accounts(...) queries through `.run`.
+
+    The database stays open throughout, so nested reads (snapshot, settings) are cheap.
 
     On username portals kept e-mails are first resolved to account keys. `check_keep` also works
     out which keep entries match no account (one extra join, so only the aggregate review asks).
@@ -153,7 +155,7 @@ def _scoped(
             if by_email:
                 params["keep_keys"] = sorted({key for _, key in pairs})
         cur.execute(sql("review_accounts"))
-        yield _Scope(cur, snap, as_of, params, unmatched)
+        yield ReviewScope(cur, snap, as_of, params, unmatched)
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ def review(
 
     `seat_limit` overrides the contract's; 0 means "no limit known".
     """
-    with _scoped(store, rules, snapshot_id, as_of, check_keep=True) as scope:
+    with open_review(store, rules, snapshot_id, as_of, check_keep=True) as scope:
         contract = contract or load_contract(store)
         row = scope.run("review_counts").fetchone()
     counts = {c: int(v) for c, v in zip(CATEGORIES, row[:5], strict=True)}
@@ -270,7 +272,7 @@ def flagged_page(
         "categories": list(categories),
         "search": search.strip().lower(),
     }
-    with _scoped(store, rules, snapshot_id, as_of) as scope:
+    with open_review(store, rules, snapshot_id, as_of) as scope:
         frame = scope.run(
             "review_flagged_page",
             **page,
@@ -292,7 +294,7 @@ def breakdown_by_type(
     as_of: date | None = None,
 ) -> pd.DataFrame:
     """Return category counts per user type (columns user_type, the five categories, total)."""
-    with _scoped(store, rules, snapshot_id, as_of) as scope:
+    with open_review(store, rules, snapshot_id, as_of) as scope:
         return scope.run("review_by_type").df()
 
 
@@ -305,7 +307,7 @@ def breakdown_by_group(
     limit: int = 50,
 ) -> pd.DataFrame:
     """Return category counts per group, largest first (columns group, the categories, total)."""
-    with _scoped(store, rules, snapshot_id, as_of) as scope:
+    with open_review(store, rules, snapshot_id, as_of) as scope:
         return scope.run("review_by_group", limit=max(0, int(limit))).df()
 
 

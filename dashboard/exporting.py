@@ -1,0 +1,647 @@
+"""The files of SPEC section 5: deactivation and undo files for Batch upload, the review sheet,
+the pre-flight check that guards them, and the export audit log.
+
+A wrong row in the deactivation file locks a real person out, so every file is read back and
+checked against the snapshot before anything is written: the check parses the bytes that would
+be uploaded, not the rows they were made from.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from dashboard.errors import ExportBlocked, InputRefused
+from dashboard.review import ReviewResult, open_review, review
+from dashboard.rules import ReviewRules
+from dashboard.store import Store, sql
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = b"\xef\xbb\xbf"
+CRLF = "\r\n"
+SHEET_HEADER = (
+    "Email",
+    "Username",
+    "Name",
+    "User type",
+    "Groups",
+    "Last activity (UTC)",
+    "Last activity from",
+    "Created (UTC)",
+    "Sign-in count",
+    "Reason",
+    "Category",
+)
+MAX_LISTED = 10
+
+# Normalised titles (lower-case letters and digits only) recognised in a Batch upload template.
+IDENTIFIER_TITLES = {
+    "email": ("email", "emailaddress", "useremail", "loginemail"),
+    "username": ("username", "login", "userlogin", "loginname"),
+}
+STATUS_TITLES = (
+    "enabled",
+    "loginenabled",
+    "status",
+    "accountstatus",
+    "active",
+    "userenabled",
+    "accountenabled",
+    "isenabled",
+)
+# Spellings of (disable, enable) a template's status column may show, by their lower-case form.
+BOOLEAN_PAIRS = (
+    ("false", "true"),
+    ("no", "yes"),
+    ("0", "1"),
+    ("disabled", "enabled"),
+    ("inactive", "active"),
+    ("n", "y"),
+)
+
+
+def _norm(title: str) -> str:
+    return "".join(ch for ch in title.lower() if ch.isalnum())
+
+
+def _cell(value: str, sep: str) -> str:
+    """Return `value` as one CSV cell, quoted only where RFC 4180 needs it."""
+    if sep in value or '"' in value or "\r" in value or "\n" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+@dataclass(frozen=True)
+class ExportProfile:
+    """How the Batch upload file is written: column titles, order, separator and status values."""
+
+    identifier_title: str = "email"
+    status_title: str = "enabled"
+    identifier_field: str = "email"
+    separator: str = ","
+    status_first: bool = False
+    false_value: str = "false"
+    true_value: str = "true"
+    source: str = "default"
+
+    @property
+    def header(self) -> str:
+        """Return the header line (without CRLF), titles quoted only where needed."""
+        cells = [
+            _cell(self.identifier_title, self.separator),
+            _cell(self.status_title, self.separator),
+        ]
+        if self.status_first:
+            cells.reverse()
+        return self.separator.join(cells)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the profile as a JSON-able dict (recorded with the export)."""
+        return {
+            "source": self.source,
+            "identifier": self.identifier_title,
+            "status": self.status_title,
+            "separator": self.separator,
+            "order": ["status", "identifier"] if self.status_first else ["identifier", "status"],
+            "values": [self.false_value, self.true_value],
+        }
+
+
+def default_profile(identity: str = "email") -> ExportProfile:
+    """Return the default profile: `email,enabled` (`username,enabled` on username portals)."""
+    field_ = "username" if identity == "username" else "email"
+    return ExportProfile(identifier_title=field_, identifier_field=field_)
+
+
+def _decode_template(data: bytes, name: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise InputRefused(
+                name, "the template is not text", hint="Give the example file exactly as downloaded"
+            ) from None
+
+
+def _spelling(sample: str, pair: tuple[str, str]) -> tuple[str, str]:
+    if sample.isupper():
+        return pair[0].upper(), pair[1].upper()
+    if sample[:1].isupper():
+        return pair[0].capitalize(), pair[1].capitalize()
+    return pair
+
+
+def parse_template(
+    data: bytes, *, name: str = "template", identity: str = "email"
+) -> ExportProfile:
+    """Return the profile of the portal's Batch upload example file.
+
+    Keeps the template's separator, the identifier column (`email`, or `username` on username
+    portals) and the enabled/status column under their titles as written and in the template's
+    order, and the template's true/false spelling when a data row shows one. Refuses a template
+    without those columns.
+    """
+    text = _decode_template(data, name)
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise InputRefused(name, "the template is empty", row=1, hint="Download the example again")
+    wanted = "username" if identity == "username" else "email"
+    best: tuple[int, str, list[str]] | None = None
+    for sep in (",", ";", "\t", "|"):
+        header = next(csv.reader([lines[0]], delimiter=sep))
+        if best is None or len(header) > best[0]:
+            best = (len(header), sep, header)
+    assert best is not None
+    _, sep, header = best
+    titles = [_norm(t) for t in header]
+    id_cols = [i for i, t in enumerate(titles) if t in IDENTIFIER_TITLES[wanted]]
+    status_cols = [i for i, t in enumerate(titles) if t in STATUS_TITLES]
+    if len(id_cols) != 1 or len(status_cols) != 1:
+        what = f"an {wanted} column" if wanted == "email" else "a username column"
+        problem = "no" if not id_cols or not status_cols else "more than one"
+        missing = what if len(id_cols) != 1 else "an enabled/status column"
+        raise InputRefused(
+            name,
+            f"the template has {problem} {missing.split(' ', 1)[1]} (columns: "
+            f"{', '.join(repr(h) for h in header)})",
+            row=1,
+            hint="Give the Batch upload example file downloaded from Users > Batch Upload, "
+            f"which has {missing}",
+        )
+    id_col, status_col = id_cols[0], status_cols[0]
+    false_value, true_value = "false", "true"
+    for row in csv.reader(lines[1:], delimiter=sep):
+        if len(row) > status_col and row[status_col].strip():
+            sample = row[status_col].strip()
+            pair = next((p for p in BOOLEAN_PAIRS if sample.lower() in p), None)
+            if pair is not None:
+                false_value, true_value = _spelling(sample, pair)
+                break
+    return ExportProfile(
+        identifier_title=header[id_col],
+        status_title=header[status_col],
+        identifier_field=wanted,
+        separator=sep,
+        status_first=status_col < id_col,
+        false_value=false_value,
+        true_value=true_value,
+        source=name,
+    )
+
+
+# -- pre-flight --------------------------------------------------------------------------------
+
+
+def _listed(problems: list[str], what: str, rows: list[str]) -> None:
+    if rows:
+        more = f" (and {len(rows) - MAX_LISTED:,} more)" if len(rows) > MAX_LISTED else ""
+        problems.append(f"{what}: {'; '.join(rows[:MAX_LISTED])}{more}")
+
+
+def preflight(
+    store: Store,
+    rules: ReviewRules,
+    data: bytes,
+    profile: ExportProfile,
+    *,
+    snapshot_id: int | None = None,
+    as_of: date | None = None,
+    value: str | None = None,
+    file: str = "deactivation file",
+) -> list[str]:
+    """Return why `data` must not be uploaded (an empty list when it passes the pre-flight check).
+
+    Checks: UTF-8 without BOM; CRLF line ends; the header matches the profile; every row has the
+    identifier and the expected status value (`value`, default the profile's false spelling); no
+    cell starts with a formula character; each identifier appears once; and each row's account
+    exists in the snapshot, is enabled, and is flagged by `rules` (not protected, not active).
+    """
+    value = profile.false_value if value is None else value
+    problems: list[str] = []
+    if data.startswith(BOM):
+        problems.append(f"{file}: starts with a byte-order mark; Batch upload wants plain UTF-8")
+        data = data[len(BOM) :]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [f"{file}: byte {exc.start} is not UTF-8; the file cannot be uploaded as it is"]
+    if not text.endswith(CRLF) or text.count("\n") != text.count(CRLF):
+        problems.append(f"{file}: every line must end with CRLF, the last one included")
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=profile.separator))
+    if not records or profile.separator.join(_cell(c, profile.separator) for c in records[0]) != (
+        profile.header
+    ):
+        got = records[0] if records else []
+        problems.append(f"{file}: header {got!r} does not match the profile's {profile.header!r}")
+        return problems
+    id_pos, status_pos = (1, 0) if profile.status_first else (0, 1)
+    shape, values, formulas, empty = [], [], [], []
+    ids: list[str] = []
+    row_nos: list[int] = []
+    for row_no, row in enumerate(records[1:], start=2):
+        if len(row) != 2:
+            shape.append(f"row {row_no} has {len(row)} fields")
+            continue
+        for cell in row:
+            if cell.startswith(FORMULA_STARTS):
+                formulas.append(f"row {row_no}: {cell!r} starts with {cell[0]!r}")
+        if row[status_pos] != value:
+            values.append(f"row {row_no}: {row[status_pos]!r}")
+        if not row[id_pos].strip():
+            empty.append(f"row {row_no}")
+            continue
+        ids.append(row[id_pos])
+        row_nos.append(row_no)
+    _listed(problems, f"{file}: rows without exactly 2 fields", shape)
+    _listed(problems, f"{file}: status values other than {value!r}", values)
+    _listed(
+        problems,
+        f"{file}: cells starting with a formula character (disable these accounts by hand and "
+        "keep them on the Review page)",
+        formulas,
+    )
+    _listed(problems, f"{file}: rows without an {profile.identifier_field}", empty)
+    seen = Counter(i.strip().lower() for i in ids)
+    _listed(
+        problems,
+        f"{file}: accounts listed more than once",
+        [f"{k!r} x{n}" for k, n in sorted(seen.items()) if n > 1],
+    )
+    rows = pa.table(
+        {"row_no": pa.array(row_nos, pa.int64()), "identifier": pa.array(ids, pa.string())}
+    )
+    with open_review(store, rules, snapshot_id, as_of) as scope:
+        scope.cur.register("preflight_rows", rows)
+        bad = scope.run(
+            "export_preflight", by_username=profile.identifier_field == "username"
+        ).fetchall()
+    missing, many, disabled, unflagged = [], [], [], []
+    for row_no, ident, accounts, enabled, category, protected_by, reason in bad:
+        where = f"row {row_no} {ident!r}"
+        if accounts == 0:
+            missing.append(where)
+        elif accounts > 1:
+            many.append(f"{where} matches {accounts} accounts")
+        elif not enabled:
+            disabled.append(where)
+        elif category == "protected":
+            unflagged.append(f"{where} is protected ({protected_by}): {reason}")
+        else:
+            unflagged.append(f"{where} is {category}")
+    _listed(problems, f"{file}: accounts not in the snapshot", missing)
+    _listed(problems, f"{file}: identifiers matching several accounts", many)
+    _listed(problems, f"{file}: accounts already disabled", disabled)
+    _listed(problems, f"{file}: accounts the rules do not flag", unflagged)
+    return problems
+
+
+# -- building the files -----------------------------------------------------------------------
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class ExportBundle:
+    """The bytes of one export, the review they came from and the pre-flight result."""
+
+    review: ReviewResult
+    profile: ExportProfile
+    rows: int
+    deactivation: bytes
+    undo: bytes
+    sheet: bytes | None
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """Return True when the pre-flight check passed."""
+        return not self.problems
+
+    def names(self) -> dict[str, str]:
+        """Return suggested file names per kind (deactivation, undo, sheet)."""
+        stem = f"snapshot{self.review.snapshot.snapshot_id}_cutoff{self.review.cutoff:%Y%m%d}"
+        return {
+            "deactivation": f"deactivate_{stem}.csv",
+            "undo": f"undo_{stem}.csv",
+            "sheet": f"review_sheet_{stem}.csv",
+        }
+
+    def files(self) -> dict[str, bytes]:
+        """Return the bytes per kind (the sheet only when it was built)."""
+        out = {"deactivation": self.deactivation, "undo": self.undo}
+        if self.sheet is not None:
+            out["sheet"] = self.sheet
+        return out
+
+
+def _sheet_bytes(rows: list[tuple[list[str | None]]]) -> bytes:
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator=CRLF)
+    writer.writerow(SHEET_HEADER)
+    writer.writerows(r[0] for r in rows)
+    return BOM + buf.getvalue().encode("utf-8")
+
+
+def build_export(
+    store: Store,
+    rules: ReviewRules,
+    *,
+    snapshot_id: int | None = None,
+    as_of: date | None = None,
+    seat_limit: int | None = None,
+    template: bytes | None = None,
+    template_name: str = "template",
+    include_sheet: bool = True,
+) -> ExportBundle:
+    """Return the deactivation, undo and review-sheet bytes of a review, pre-flight checked.
+
+    Nothing is written; look at `.ok` / `.problems` before offering the files. The same snapshot,
+    rules and decisions always give the same bytes.
+    """
+    # holding one connection open makes the nested opens below share the database instance
+    with store.read():
+        return _build(
+            store, rules, snapshot_id, as_of, seat_limit, template, template_name, include_sheet
+        )
+
+
+def _build(
+    store: Store,
+    rules: ReviewRules,
+    snapshot_id: int | None,
+    as_of: date | None,
+    seat_limit: int | None,
+    template: bytes | None,
+    template_name: str,
+    include_sheet: bool,
+) -> ExportBundle:
+    result = review(store, rules, snapshot_id=snapshot_id, as_of=as_of, seat_limit=seat_limit)
+    snap = result.snapshot
+    profile = (
+        default_profile(snap.identity)
+        if template is None
+        else parse_template(template, name=template_name, identity=snap.identity)
+    )
+    sep = profile.separator
+    by_username = profile.identifier_field == "username"
+    with open_review(store, rules, snap.snapshot_id, result.as_of) as scope:
+        rows, body_off, body_on = scope.run(
+            "export_lines",
+            by_username=by_username,
+            sep=sep,
+            status_first=profile.status_first,
+            false_value=_cell(profile.false_value, sep),
+            true_value=_cell(profile.true_value, sep),
+        ).fetchone()
+        sheet_rows = (
+            scope.run("export_sheet", by_username=by_username).fetchall() if include_sheet else None
+        )
+    head = profile.header + CRLF
+    problems: list[str] = []
+    encoded: dict[str, bytes] = {}
+    for kind, text in (("deactivation", head + body_off), ("undo", head + body_on)):
+        try:
+            encoded[kind] = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            problems.append(f"{kind} file: character {exc.start} cannot be written as UTF-8")
+            encoded[kind] = text.encode("utf-8", errors="replace")
+    if not problems:
+        common = {"snapshot_id": snap.snapshot_id, "as_of": result.as_of}
+        problems += preflight(store, rules, encoded["deactivation"], profile, **common)
+        undo_problems = preflight(
+            store,
+            rules,
+            encoded["undo"],
+            profile,
+            value=profile.true_value,
+            file="undo file",
+            **common,
+        )
+        problems += undo_problems
+    if int(rows) != result.flagged:
+        problems.append(
+            f"the file has {rows:,} rows but the review flags {result.flagged:,} accounts"
+        )
+    return ExportBundle(
+        review=result,
+        profile=profile,
+        rows=int(rows),
+        deactivation=encoded["deactivation"],
+        undo=encoded["undo"],
+        sheet=None if sheet_rows is None else _sheet_bytes(sheet_rows),
+        problems=tuple(dict.fromkeys(problems)),
+    )
+
+
+# -- audit log --------------------------------------------------------------------------------
+
+
+def _counts(bundle: ExportBundle) -> dict[str, Any]:
+    return {**bundle.review.counts, "flagged": bundle.review.flagged, "rows": bundle.rows}
+
+
+def _rules_record(bundle: ExportBundle) -> dict[str, Any]:
+    return {
+        **bundle.review.rules.to_json(),
+        "as_of": bundle.review.as_of.isoformat(),
+        "resolved_cutoff": bundle.review.cutoff.isoformat(),
+        "profile": bundle.profile.to_json(),
+    }
+
+
+def _file_entries(bundle: ExportBundle, names: dict[str, str]) -> list[dict[str, Any]]:
+    data = bundle.files()
+    return [
+        {
+            "name": names[kind],
+            "kind": kind,
+            "sha256": _sha256(data[kind]),
+            "rows": bundle.rows,
+        }
+        for kind in ("deactivation", "undo", "sheet")
+        if kind in names and kind in data
+    ]
+
+
+def record_export(
+    store: Store,
+    bundle: ExportBundle,
+    *,
+    actor: str,
+    names: dict[str, str] | None = None,
+) -> int:
+    """Record `bundle` in the export audit log (refused when its pre-flight failed); return its id.
+
+    `names` maps the kinds written (deactivation, undo, sheet) to file names; default: every file
+    of the bundle under its suggested name.
+    """
+    if not bundle.ok:
+        raise ExportBlocked(
+            "export blocked by the pre-flight check: " + " | ".join(bundle.problems)
+        )
+    with store.write() as cur:
+        return _insert_record(cur, bundle, actor, names or bundle.names())
+
+
+def _insert_record(cur: Any, bundle: ExportBundle, actor: str, names: dict[str, str]) -> int:
+    row = cur.execute(
+        sql("export_record"),
+        {
+            "exported_at": datetime.now(UTC).replace(tzinfo=None),
+            "snapshot_id": bundle.review.snapshot.snapshot_id,
+            "rules": json.dumps(_rules_record(bundle), sort_keys=True),
+            "counts": json.dumps(_counts(bundle), sort_keys=True),
+            "files": json.dumps(_file_entries(bundle, names)),
+            "actor": actor,
+        },
+    ).fetchone()
+    return int(row[0])
+
+
+def export_history(store: Store) -> list[dict[str, Any]]:
+    """Return the export audit log, newest first (export_id, exported_at, snapshot_id, rules,
+    counts, files, actor)."""
+    with store.read() as cur:
+        rows = cur.execute(sql("export_history")).fetchall()
+    return [
+        {
+            "export_id": export_id,
+            "exported_at": exported_at.isoformat(),
+            "snapshot_id": snapshot_id,
+            "rules": json.loads(rules),
+            "counts": json.loads(counts),
+            "files": json.loads(files),
+            "actor": actor,
+        }
+        for export_id, exported_at, snapshot_id, rules, counts, files, actor in rows
+    ]
+
+
+# -- writing files ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What `export_to_files` wrote and recorded."""
+
+    export_id: int
+    bundle: ExportBundle
+    paths: dict[str, Path]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the `export` command's JSON object."""
+        data = self.bundle.files()
+        review_json = self.bundle.review.to_json()
+        return {
+            "export_id": self.export_id,
+            "snapshot_id": review_json["snapshot_id"],
+            "as_of": review_json["as_of"],
+            "cutoff": review_json["cutoff"],
+            "rows": self.bundle.rows,
+            "categories": review_json["categories"],
+            "flagged": review_json["flagged"],
+            "profile": self.bundle.profile.to_json(),
+            "preflight": "passed",
+            "files": [
+                {
+                    "kind": kind,
+                    "path": str(path),
+                    "sha256": _sha256(data[kind]),
+                    "rows": self.bundle.rows,
+                }
+                for kind, path in self.paths.items()
+            ],
+        }
+
+
+def export_to_files(
+    store: Store,
+    rules: ReviewRules,
+    *,
+    snapshot_id: int | None,
+    as_of: date | None,
+    seat_limit: int | None,
+    out: Path,
+    undo_out: Path | None,
+    sheet_out: Path | None,
+    template: Path | None,
+    actor: str,
+) -> ExportResult:
+    """Write the export files and record the audit entry; raise ExportBlocked and write nothing
+    when the pre-flight check fails."""
+    paths = {"deactivation": Path(out)}
+    if undo_out is not None:
+        paths["undo"] = Path(undo_out)
+    if sheet_out is not None:
+        paths["sheet"] = Path(sheet_out)
+    resolved = [p.resolve() for p in paths.values()]
+    if len(set(resolved)) != len(resolved):
+        raise InputRefused(
+            str(out),
+            "two outputs name the same file",
+            hint="Give --out, --undo-out and --sheet-out different paths",
+        )
+    template_bytes = None
+    if template is not None:
+        try:
+            template_bytes = Path(template).read_bytes()
+        except OSError as exc:
+            raise InputRefused(
+                Path(template).name,
+                f"cannot read the template ({exc.strerror})",
+                hint="Check the path",
+            ) from None
+    bundle = build_export(
+        store,
+        rules,
+        snapshot_id=snapshot_id,
+        as_of=as_of,
+        seat_limit=seat_limit,
+        template=template_bytes,
+        template_name=Path(template).name if template is not None else "template",
+        include_sheet=sheet_out is not None,
+    )
+    if not bundle.ok:
+        raise ExportBlocked(
+            "export blocked by the pre-flight check, nothing was written: "
+            + " | ".join(bundle.problems)
+        )
+    data = bundle.files()
+    staged: dict[str, Path] = {}
+    try:
+        for kind, path in paths.items():
+            if not path.parent.is_dir():
+                raise InputRefused(
+                    str(path),
+                    "its folder does not exist",
+                    hint="Create the folder or pick another path",
+                )
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+            tmp.write_bytes(data[kind])
+            staged[kind] = tmp
+        with store.write() as cur:
+            export_id = _insert_record(cur, bundle, actor, {k: p.name for k, p in paths.items()})
+            for kind, tmp in staged.items():
+                os.replace(tmp, paths[kind])
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+    return ExportResult(export_id=export_id, bundle=bundle, paths=paths)
