@@ -230,6 +230,11 @@ def _stage_users(
         f"min(rowid) FILTER ({identity} = '') AS missing_key",
         f"count(DISTINCT {key}) FILTER ({identity} <> '') AS distinct_keys",
         f"min(rowid) FILTER ({tabular.status_sql('enabled')} IS NULL) AS bad_status",
+        # No single '@': a totals or notes line, or the wrong column; the export would carry it.
+        "min(rowid) FILTER (email <> '' AND NOT regexp_full_match(email, '[^@\\s]+@[^@\\s]+'))"
+        " AS bad_email"
+        if "email" in columns
+        else "NULL AS bad_email",
     ]
     if "sign_in_count" in columns:
         aggs.append(
@@ -250,6 +255,15 @@ def _stage_users(
             row=row(stats["missing_key"]),
             column=columns[identity],
             hint=f"Every account needs its {label}; fill it in or remove the row",
+        )
+    if stats["bad_email"] is not None:
+        raise InputRefused(
+            file,
+            f"{_value_at(cur, t, 'email', stats['bad_email'])!r} is not an e-mail address",
+            row=row(stats["bad_email"]),
+            column=columns["email"],
+            hint="Correct it, delete the row if it is a totals or notes line, or map the right "
+            "column with --map 'HEADER=email'",
         )
     if stats["distinct_keys"] != n:
         dupes = cur.execute(
