@@ -604,7 +604,7 @@ def format_report(result: dict[str, Any]) -> str:
         f"  load: save snapshot          {s(p['load_save_s'])}",
         f"  load (whole)                 {s(p['load_s'])}",
         f"  review (90 days)             {s(p['review_s'])}",
-        f"  cutoff change (median of {len(p['cutoff_change_runs_s'])}) {s(p['cutoff_change_s'])}",
+        f"  cutoff change (median of {len(p['cutoff_change_runs_s'])})  {s(p['cutoff_change_s'])}",
         f"  export                       {s(p['export_s'])}",
         f"  whole job                    {s(p['job_s'])}   peak {p['peak_rss_mib']:,.0f} MiB",
         "pandas script",
