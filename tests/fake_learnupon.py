@@ -139,7 +139,9 @@ class FakeLearnUpon:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._started = time.monotonic()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         self._thread.start()
         return self
 
@@ -166,6 +168,10 @@ class FakeLearnUpon:
         """Return the status of every request so far, in order."""
         with self._lock:
             return [r.status for r in self.log]
+
+    def window_of(self, entry: LoggedRequest) -> int:
+        """Return the index of the rate-limit window `entry` arrived in."""
+        return int((entry.at - self._started) // self.window_s)
 
     def pages_served(self) -> list[int]:
         """Return the page numbers answered in full with 200 and real JSON, in order."""
@@ -206,6 +212,7 @@ class FakeLearnUpon:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two writes; no 40 ms stalls
     owner: FakeLearnUpon
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -218,11 +225,13 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         page = _page_number(url.query)
 
-        late = fault is not None and fault.kind == "timeout"
+        recorded: list[int] = []
 
         def record(status: int, kind: str | None = None) -> None:
-            kind = kind or ("timeout" if late else None)
-            fake._record(LoggedRequest(number, arrived, url.path, page, auth_ok, status, kind))
+            # A late answer (timeout fault) is logged on arrival, and only once.
+            if not recorded:
+                recorded.append(status)
+                fake._record(LoggedRequest(number, arrived, url.path, page, auth_ok, status, kind))
 
         limit = fake.limit_per_window
         remaining = (limit if limit is not None else 10_000) - count
@@ -269,6 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
             record(int(kind), kind)
             self._send(int(kind), {"Message": f"scripted {kind}"}, headers)
         elif kind == "timeout":
+            record(200, kind)
             time.sleep(fault.delay_s)
             return False
         elif kind == "malformed":
