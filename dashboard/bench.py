@@ -93,6 +93,7 @@ class BenchData:
     unmatched: int
     as_of: date
     seed: int
+    reused: bool = False
 
 
 def _epoch_seconds(day: date) -> int:
@@ -115,7 +116,7 @@ def generate(
     if manifest.exists():
         known = json.loads(manifest.read_text(encoding="utf-8"))
         if {k: known.get(k) for k in wanted} == wanted:
-            return _bench_data(workdir, known)
+            return _bench_data(workdir, known, reused=True)
         manifest.unlink()
     unmatched = _write_reports(workdir, users, events, as_of=as_of, seed=seed)
     known = {**wanted, "unmatched": unmatched}
@@ -123,7 +124,7 @@ def generate(
     return _bench_data(workdir, known)
 
 
-def _bench_data(workdir: Path, known: dict[str, Any]) -> BenchData:
+def _bench_data(workdir: Path, known: dict[str, Any], *, reused: bool = False) -> BenchData:
     return BenchData(
         users_csv=workdir / "users.csv",
         activity_csv=workdir / "activity.csv",
@@ -132,6 +133,7 @@ def _bench_data(workdir: Path, known: dict[str, Any]) -> BenchData:
         unmatched=known["unmatched"],
         as_of=date.fromisoformat(known["as_of"]),
         seed=known["seed"],
+        reused=reused,
     )
 
 
@@ -355,7 +357,7 @@ def generate_job(args: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     data = generate(Path(args["workdir"]), args["users"], args["events"])
     manifest = json.loads((data.users_csv.parent / "manifest.json").read_text(encoding="utf-8"))
-    return {**manifest, "generate_s": time.perf_counter() - start}
+    return {**manifest, "generate_s": time.perf_counter() - start, "reused": data.reused}
 
 
 JOBS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -434,7 +436,7 @@ def run_bench(
         # In a process of its own too: a child inherits its parent's peak memory as its own
         # ru_maxrss, so this process must stay small for the jobs' peaks to be theirs.
         made = _run_child("generate", {"workdir": str(root), "users": users, "events": events})
-        data = _bench_data(root, made)
+        data = _bench_data(root, made, reused=made["reused"])
         generate_s = made["generate_s"]
         common = {
             "users_csv": str(data.users_csv),
@@ -519,6 +521,7 @@ def summarise(
         "seed": data.seed,
         "cpu_count": os.cpu_count(),
         "generate_s": round(generate_s, 3),
+        "data_reused": data.reused,
         "product": {
             **{k: _r(v) for k, v in split.items()},
             "load_s": _r(product["load_s"]),
@@ -597,7 +600,8 @@ def format_report(result: dict[str, Any]) -> str:
     lines = [
         f"Seat review benchmark: {result['users']:,} accounts, {result['events']:,} activity rows"
         f" (as of {result['as_of']}, cutoff {result['cutoff']}, {result['cpu_count']} CPUs)",
-        f"  generate data                {s(result['generate_s'])}",
+        f"  {'reuse generated data' if result['data_reused'] else 'generate data':<28} "
+        f"{s(result['generate_s'])}",
         "product",
         f"  load users                   {s(p['load_users_s'])}",
         f"  load activity                {s(p['load_activity_s'])}",
