@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import os
-from collections import Counter
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,22 +26,8 @@ from dashboard.review import ReviewResult, open_review, review
 from dashboard.rules import ReviewRules
 from dashboard.store import Store, sql
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = b"\xef\xbb\xbf"
 CRLF = "\r\n"
-SHEET_HEADER = (
-    "Email",
-    "Username",
-    "Name",
-    "User type",
-    "Groups",
-    "Last activity (UTC)",
-    "Last activity from",
-    "Created (UTC)",
-    "Sign-in count",
-    "Reason",
-    "Category",
-)
 MAX_LISTED = 10
 
 # Normalised titles (lower-case letters and digits only) recognised in a Batch upload template.
@@ -207,11 +193,66 @@ def parse_template(
 
 # -- pre-flight --------------------------------------------------------------------------------
 
+PROBLEMS = {
+    "empty": "rows without an identifier",
+    "formula": "cells starting with a formula character (= + - @ tab CR); disable these "
+    "accounts by hand in LearnUpon and keep them on the Review page",
+    "status": "rows with another status value",
+    "duplicate": "accounts listed more than once",
+    "missing": "accounts not in the snapshot",
+    "ambiguous": "identifiers matching several accounts",
+    "disabled": "accounts already disabled",
+    "protected": "protected accounts",
+    "not_flagged": "accounts the rules do not flag",
+}
+
 
 def _listed(problems: list[str], what: str, rows: list[str]) -> None:
     if rows:
         more = f" (and {len(rows) - MAX_LISTED:,} more)" if len(rows) > MAX_LISTED else ""
         problems.append(f"{what}: {'; '.join(rows[:MAX_LISTED])}{more}")
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """An upload file read back with Python's csv module: problems found in the bytes alone,
+    and each data row's spreadsheet row number, identifier and status value."""
+
+    problems: list[str]
+    row_nos: list[int]
+    identifiers: list[str]
+    statuses: list[str]
+
+
+def _parse_upload(data: bytes, profile: ExportProfile, file: str) -> _Parsed:
+    problems: list[str] = []
+    if data.startswith(BOM):
+        problems.append(f"{file}: starts with a byte-order mark; Batch upload wants plain UTF-8")
+        data = data[len(BOM) :]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(f"{file}: byte {exc.start} is not UTF-8; the file cannot be uploaded")
+        return _Parsed(problems, [], [], [])
+    if not text.endswith(CRLF) or text.count("\n") != text.count(CRLF):
+        problems.append(f"{file}: every line must end with CRLF, the last one included")
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=profile.separator))
+    header = (
+        profile.separator.join(_cell(c, profile.separator) for c in records[0]) if records else ""
+    )
+    if header != profile.header:
+        problems.append(
+            f"{file}: header {header!r} does not match the profile's {profile.header!r}"
+        )
+        return _Parsed(problems, [], [], [])
+    body = records[1:]
+    bad_shape = [n for n, r in enumerate(body, start=2) if len(r) != 2]
+    if bad_shape:
+        _listed(problems, f"{file}: rows without exactly 2 fields", [f"row {n}" for n in bad_shape])
+        return _Parsed(problems, [], [], [])
+    first, second = (list(col) for col in zip(*body, strict=True)) if body else ([], [])
+    identifiers, statuses = (second, first) if profile.status_first else (first, second)
+    return _Parsed(problems, list(range(2, len(body) + 2)), identifiers, statuses)
 
 
 def preflight(
@@ -227,87 +268,65 @@ def preflight(
 ) -> list[str]:
     """Return why `data` must not be uploaded (an empty list when it passes the pre-flight check).
 
-    Checks: UTF-8 without BOM; CRLF line ends; the header matches the profile; every row has the
-    identifier and the expected status value (`value`, default the profile's false spelling); no
-    cell starts with a formula character; each identifier appears once; and each row's account
+    Checks: UTF-8 without BOM; CRLF line ends; the header matches the profile; every row has two
+    fields, an identifier and the expected status (`value`, default the profile's false spelling);
+    no cell starts with a formula character; each identifier appears once; and each row's account
     exists in the snapshot, is enabled, and is flagged by `rules` (not protected, not active).
     """
-    value = profile.false_value if value is None else value
-    problems: list[str] = []
-    if data.startswith(BOM):
-        problems.append(f"{file}: starts with a byte-order mark; Batch upload wants plain UTF-8")
-        data = data[len(BOM) :]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return [f"{file}: byte {exc.start} is not UTF-8; the file cannot be uploaded as it is"]
-    if not text.endswith(CRLF) or text.count("\n") != text.count(CRLF):
-        problems.append(f"{file}: every line must end with CRLF, the last one included")
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=profile.separator))
-    if not records or profile.separator.join(_cell(c, profile.separator) for c in records[0]) != (
-        profile.header
-    ):
-        got = records[0] if records else []
-        problems.append(f"{file}: header {got!r} does not match the profile's {profile.header!r}")
-        return problems
-    id_pos, status_pos = (1, 0) if profile.status_first else (0, 1)
-    shape, values, formulas, empty = [], [], [], []
-    ids: list[str] = []
-    row_nos: list[int] = []
-    for row_no, row in enumerate(records[1:], start=2):
-        if len(row) != 2:
-            shape.append(f"row {row_no} has {len(row)} fields")
-            continue
-        for cell in row:
-            if cell.startswith(FORMULA_STARTS):
-                formulas.append(f"row {row_no}: {cell!r} starts with {cell[0]!r}")
-        if row[status_pos] != value:
-            values.append(f"row {row_no}: {row[status_pos]!r}")
-        if not row[id_pos].strip():
-            empty.append(f"row {row_no}")
-            continue
-        ids.append(row[id_pos])
-        row_nos.append(row_no)
-    _listed(problems, f"{file}: rows without exactly 2 fields", shape)
-    _listed(problems, f"{file}: status values other than {value!r}", values)
-    _listed(
-        problems,
-        f"{file}: cells starting with a formula character (disable these accounts by hand and "
-        "keep them on the Review page)",
-        formulas,
+    parsed = _parse_upload(data, profile, file)
+    return parsed.problems + _check_rows(
+        store,
+        rules,
+        parsed,
+        profile,
+        snapshot_id=snapshot_id,
+        as_of=as_of,
+        value=profile.false_value if value is None else value,
+        file=file,
     )
-    _listed(problems, f"{file}: rows without an {profile.identifier_field}", empty)
-    seen = Counter(i.strip().lower() for i in ids)
-    _listed(
-        problems,
-        f"{file}: accounts listed more than once",
-        [f"{k!r} x{n}" for k, n in sorted(seen.items()) if n > 1],
-    )
+
+
+def _check_rows(
+    store: Store,
+    rules: ReviewRules,
+    parsed: _Parsed,
+    profile: ExportProfile,
+    *,
+    snapshot_id: int | None,
+    as_of: date | None,
+    value: str,
+    file: str,
+) -> list[str]:
+    if not parsed.row_nos:
+        return []
     rows = pa.table(
-        {"row_no": pa.array(row_nos, pa.int64()), "identifier": pa.array(ids, pa.string())}
+        {
+            "row_no": pa.array(parsed.row_nos, pa.int64()),
+            "identifier": pa.array(parsed.identifiers, pa.string()),
+            "status": pa.array(parsed.statuses, pa.string()),
+        }
     )
     with open_review(store, rules, snapshot_id, as_of) as scope:
         scope.cur.register("preflight_rows", rows)
         bad = scope.run(
-            "export_preflight", by_username=profile.identifier_field == "username"
+            "export_preflight", by_username=profile.identifier_field == "username", value=value
         ).fetchall()
-    missing, many, disabled, unflagged = [], [], [], []
-    for row_no, ident, accounts, enabled, category, protected_by, reason in bad:
+    found: dict[str, list[str]] = {k: [] for k in PROBLEMS}
+    for problem, row_no, ident, status, accounts, times, category, protected_by, reason in bad:
         where = f"row {row_no} {ident!r}"
-        if accounts == 0:
-            missing.append(where)
-        elif accounts > 1:
-            many.append(f"{where} matches {accounts} accounts")
-        elif not enabled:
-            disabled.append(where)
-        elif category == "protected":
-            unflagged.append(f"{where} is protected ({protected_by}): {reason}")
-        else:
-            unflagged.append(f"{where} is {category}")
-    _listed(problems, f"{file}: accounts not in the snapshot", missing)
-    _listed(problems, f"{file}: identifiers matching several accounts", many)
-    _listed(problems, f"{file}: accounts already disabled", disabled)
-    _listed(problems, f"{file}: accounts the rules do not flag", unflagged)
+        found[problem].append(
+            {
+                "formula": f"row {row_no} {ident!r}/{status!r}",
+                "status": f"{where}: {status!r}, expected {value!r}",
+                "duplicate": f"{where} ({times} times)",
+                "ambiguous": f"{where} ({accounts} accounts)",
+                "protected": f"{where} ({protected_by}): {reason}",
+                "not_flagged": f"{where} is {category}",
+            }.get(problem, where)
+        )
+    problems: list[str] = []
+    for problem, what in PROBLEMS.items():
+        _listed(problems, f"{file}: {what}", found[problem])
     return problems
 
 
@@ -352,14 +371,6 @@ class ExportBundle:
         return out
 
 
-def _sheet_bytes(rows: list[tuple[list[str | None]]]) -> bytes:
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator=CRLF)
-    writer.writerow(SHEET_HEADER)
-    writer.writerows(r[0] for r in rows)
-    return BOM + buf.getvalue().encode("utf-8")
-
-
 def build_export(
     store: Store,
     rules: ReviewRules,
@@ -378,77 +389,77 @@ def build_export(
     """
     # holding one connection open makes the nested opens below share the database instance
     with store.read():
-        return _build(
-            store, rules, snapshot_id, as_of, seat_limit, template, template_name, include_sheet
+        result = review(store, rules, snapshot_id=snapshot_id, as_of=as_of, seat_limit=seat_limit)
+        snap = result.snapshot
+        profile = (
+            default_profile(snap.identity)
+            if template is None
+            else parse_template(template, name=template_name, identity=snap.identity)
         )
-
-
-def _build(
-    store: Store,
-    rules: ReviewRules,
-    snapshot_id: int | None,
-    as_of: date | None,
-    seat_limit: int | None,
-    template: bytes | None,
-    template_name: str,
-    include_sheet: bool,
-) -> ExportBundle:
-    result = review(store, rules, snapshot_id=snapshot_id, as_of=as_of, seat_limit=seat_limit)
-    snap = result.snapshot
-    profile = (
-        default_profile(snap.identity)
-        if template is None
-        else parse_template(template, name=template_name, identity=snap.identity)
-    )
-    sep = profile.separator
-    by_username = profile.identifier_field == "username"
-    with open_review(store, rules, snap.snapshot_id, result.as_of) as scope:
-        rows, body_off, body_on = scope.run(
-            "export_lines",
-            by_username=by_username,
-            sep=sep,
-            status_first=profile.status_first,
-            false_value=_cell(profile.false_value, sep),
-            true_value=_cell(profile.true_value, sep),
-        ).fetchone()
-        sheet_rows = (
-            scope.run("export_sheet", by_username=by_username).fetchall() if include_sheet else None
-        )
-    head = profile.header + CRLF
-    problems: list[str] = []
-    encoded: dict[str, bytes] = {}
-    for kind, text in (("deactivation", head + body_off), ("undo", head + body_on)):
-        try:
-            encoded[kind] = text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            problems.append(f"{kind} file: character {exc.start} cannot be written as UTF-8")
-            encoded[kind] = text.encode("utf-8", errors="replace")
-    if not problems:
+        files = _write_bodies(store, rules, result, profile, include_sheet)
+        head = (profile.header + CRLF).encode("utf-8")
+        deactivation, undo = head + files["deactivation"], head + files["undo"]
         common = {"snapshot_id": snap.snapshot_id, "as_of": result.as_of}
-        problems += preflight(store, rules, encoded["deactivation"], profile, **common)
-        undo_problems = preflight(
+        parsed = _parse_upload(deactivation, profile, "deactivation file")
+        problems = parsed.problems + _check_rows(
             store,
             rules,
-            encoded["undo"],
+            parsed,
             profile,
-            value=profile.true_value,
-            file="undo file",
+            value=profile.false_value,
+            file="deactivation file",
             **common,
         )
-        problems += undo_problems
-    if int(rows) != result.flagged:
-        problems.append(
-            f"the file has {rows:,} rows but the review flags {result.flagged:,} accounts"
-        )
+    undone = _parse_upload(undo, profile, "undo file")
+    problems += undone.problems
+    if undone.identifiers != parsed.identifiers:
+        problems.append("undo file: its accounts differ from the deactivation file's")
+    if any(v != profile.true_value for v in undone.statuses):
+        problems.append(f"undo file: status values other than {profile.true_value!r}")
+    rows = len(parsed.row_nos)
+    if not problems and rows != result.flagged:
+        problems.append(f"the file has {rows:,} rows but the review flags {result.flagged:,}")
     return ExportBundle(
         review=result,
         profile=profile,
-        rows=int(rows),
-        deactivation=encoded["deactivation"],
-        undo=encoded["undo"],
-        sheet=None if sheet_rows is None else _sheet_bytes(sheet_rows),
+        rows=rows,
+        deactivation=deactivation,
+        undo=undo,
+        sheet=BOM + files["sheet"] if include_sheet else None,
         problems=tuple(dict.fromkeys(problems)),
     )
+
+
+def _write_bodies(
+    store: Store,
+    rules: ReviewRules,
+    result: ReviewResult,
+    profile: ExportProfile,
+    include_sheet: bool,
+) -> dict[str, bytes]:
+    """Return the upload bodies (and the sheet) as DuckDB writes them, through a private folder."""
+    by_username = profile.identifier_field == "username"
+    out: dict[str, bytes] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="lu-seats-export-") as tmp,
+        open_review(store, rules, result.snapshot.snapshot_id, result.as_of) as scope,
+    ):
+        for kind, value in (("deactivation", profile.false_value), ("undo", profile.true_value)):
+            path = Path(tmp) / f"{kind}.csv"
+            scope.run(
+                "export_upload",
+                path=str(path),
+                by_username=by_username,
+                sep=profile.separator,
+                status_first=profile.status_first,
+                value=value,
+            )
+            out[kind] = path.read_bytes()
+        if include_sheet:
+            path = Path(tmp) / "sheet.csv"
+            scope.run("export_sheet", path=str(path), by_username=by_username)
+            out["sheet"] = path.read_bytes()
+    return out
 
 
 # -- audit log --------------------------------------------------------------------------------

@@ -221,9 +221,13 @@ def review(
     """
     with open_review(store, rules, snapshot_id, as_of, check_keep=True) as scope:
         contract = contract or load_contract(store)
-        row = scope.run("review_counts").fetchone()
-    counts = {c: int(v) for c, v in zip(CATEGORIES, row[:5], strict=True)}
-    protected_by = {p: int(v) for p, v in zip(PROTECTIONS, row[5:], strict=True)}
+        rows = scope.run("review_counts").fetchall()
+    counts = dict.fromkeys(CATEGORIES, 0)
+    protected_by = dict.fromkeys(PROTECTIONS, 0)
+    for category, protection, accounts in rows:
+        counts[category] += int(accounts)
+        if protection is not None:
+            protected_by[protection] += int(accounts)
     flagged = counts["inactive"] + counts["never_signed_in"]
     figures = seat_figures(
         enabled=counts["active"] + counts["protected"] + flagged,

@@ -1,10 +1,13 @@
--- One activity report's rows, joined to the staged accounts; rows with no timestamp are skipped.
--- Parameters: snapshot_id, file_no. A timestamp that does not parse violates NOT NULL.
+-- One activity report's rows, joined to the staged accounts. Parameters: snapshot_id, file_no.
+-- A timestamp that does not parse violates NOT NULL; an empty one is stored as {blank} and
+-- deleted afterwards, so that one scan of the file both counts and loads its rows.
 INSERT INTO activity (snapshot_id, file_no, user_key, identity, activity_at, extra)
-SELECT ?, ?, l.user_key, nullif(r.identity, ''), r.activity_at, r.extra
+SELECT
+    ?, ?, l.user_key, nullif(r.identity, ''),
+    CASE WHEN r.t = '' THEN {blank} ELSE {plausible} END,
+    r.extra
 FROM (
-    SELECT {identity} AS identity, {key} AS k, {activity_at} AS activity_at, {extra} AS extra
+    SELECT {identity} AS identity, {key} AS k, t, {activity_at} AS p, {extra} AS extra
     FROM (SELECT *, {t} AS t FROM {source})
-    WHERE t <> ''
 ) r
 LEFT JOIN _lu_lookup l ON l.k = r.k

@@ -1,6 +1,8 @@
 -- The checked users rows converted to the accounts table's types (expressions built in loading.py).
+-- rid and the raw_* columns let one query find the first timestamp that did not parse.
 CREATE TEMP TABLE _lu_parsed AS
 SELECT
+    r.rid AS rid,
     {user_key} AS user_key,
     {user_id} AS user_id,
     {email} AS email,
@@ -13,5 +15,6 @@ SELECT
     {last_sign_in_at} AS last_sign_in_at,
     {sign_in_count} AS sign_in_count,
     {groups} AS groups,
-    {account_expires} AS account_expires
-FROM _lu_raw
+    CAST({account_expires} AS DATE) AS account_expires,
+    {raw_stamps}
+FROM (SELECT *, rowid AS rid, {parsed} FROM _lu_raw) AS r
