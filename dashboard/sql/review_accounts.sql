@@ -101,8 +101,8 @@ SELECT
             WHEN 'domain' THEN 'protected (domain '
                 || lower(trim(split_part(email, '@', -1))) || '): '
             WHEN 'group' THEN 'protected (group '
-                || list_filter(groups, lambda g: list_contains(CAST(protect_groups AS VARCHAR[]),
-                                                          lower(trim(g))))[1] || '): '
+                || trim(list_filter(groups, lambda g: list_contains(
+                       CAST(protect_groups AS VARCHAR[]), lower(trim(g))))[1]) || '): '
             WHEN 'grace' THEN 'protected (created ' || strftime(created_at, '%Y-%m-%d')
                 || ', within the grace period): '
             ELSE ''
