@@ -35,6 +35,12 @@ TIMEZONES = [
 store = get_store()
 snap = page_start("Data & settings", store, need_data=False)
 
+flash = st.session_state.pop("data_flash", None)
+if flash:
+    st.success(flash["text"], icon=":material/check_circle:")
+    for note in flash["notes"]:
+        st.info(note, icon=":material/info:")
+
 upload_tab, sync_tab, snapshots_tab, contract_tab = st.tabs(
     ["Upload reports", "Sync from the API", "Snapshots", "Contract"]
 )
@@ -77,9 +83,19 @@ def _load(users, activity, *, as_of, date_order, timezone, mapping) -> None:
             st.session_state["load_refused"] = {"file": None, "row": None, "text": str(exc)}
             return
         status.update(label=f"Loaded snapshot #{result.snapshot_id}", state="complete")
-    clear_data_caches()
     st.session_state.pop("load_refused", None)
-    st.session_state["load_result"] = {"json": result.to_json(), "notes": list(result.notes)}
+    _loaded(result, f"Loaded snapshot #{result.snapshot_id}")
+
+
+def _loaded(result, what: str) -> None:
+    """Remember the outcome of a load or sync and rerun, so every figure shows the new snapshot."""
+    clear_data_caches()
+    st.session_state["data_flash"] = {
+        "text": f"{what}: {result.users:,} accounts, {result.activity_rows:,} activity rows "
+        f"({result.activity_unmatched:,} for unknown accounts), data as of {result.as_of}.",
+        "notes": list(result.notes),
+    }
+    st.rerun()
 
 
 def _mapping_form(upload, kind: str) -> dict[str, str] | None:
@@ -182,17 +198,6 @@ with upload_tab:
         st.session_state.pop("upload_mapping", None)
         st.rerun()
 
-    loaded = st.session_state.get("load_result")
-    if loaded and not refused:
-        out = loaded["json"]
-        st.success(
-            f"Loaded snapshot #{out['snapshot_id']}: {out['users']:,} accounts, "
-            f"{out['activity_rows']:,} activity rows ({out['activity_unmatched']:,} for unknown "
-            f"accounts), data as of {out['as_of']}.",
-            icon=":material/check_circle:",
-        )
-        for note in loaded["notes"]:
-            st.info(note, icon=":material/info:")
 
 with sync_tab:
     st.write(
@@ -214,6 +219,7 @@ with sync_tab:
     if go:
         from dashboard.syncing import sync_from_settings
 
+        result = None
         with st.status("Syncing users from LearnUpon…", expanded=True) as status:
             bar = st.progress(0.0, text="Connecting…")
             try:
@@ -231,14 +237,8 @@ with sync_tab:
                 show_error(str(exc))
             else:
                 status.update(label=f"Synced snapshot #{result.snapshot_id}", state="complete")
-                clear_data_caches()
-                st.success(
-                    f"Snapshot #{result.snapshot_id}: {result.users:,} accounts, "
-                    f"data as of {result.as_of}.",
-                    icon=":material/check_circle:",
-                )
-                for note in result.notes:
-                    st.info(note, icon=":material/info:")
+        if result is not None:
+            _loaded(result, f"Synced snapshot #{result.snapshot_id} from the API")
 
 with snapshots_tab:
     snaps = store.snapshots()
@@ -273,10 +273,9 @@ with snapshots_tab:
                 result = load_demo(store)
             except SeatReviewError as exc:
                 show_error(str(exc))
-            else:
-                clear_data_caches()
-                st.success(f"Loaded the demo portal as snapshot #{result.snapshot_id}.")
-                st.rerun()
+                result = None
+        if result is not None:
+            _loaded(result, f"Loaded the demo portal as snapshot #{result.snapshot_id}")
 
 with contract_tab:
     from dashboard.contract import load_contract, save_contract
