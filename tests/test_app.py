@@ -212,3 +212,55 @@ def test_explore_runs_a_query_and_refuses_a_write(db: Store) -> None:
     at.button(key="explore_run").click()
     at.run()
     assert "refused" in at.error[0].value
+
+
+def test_prepare_export_records_an_audit_row_and_offers_the_files(db: Store) -> None:
+    from dashboard.exporting import build_export
+
+    at = start("export")
+    at.button(key="export_prepare").click()
+    at.run()
+    assert not at.exception
+    assert "Pre-flight check passed" in at.success[0].value
+    with db.read() as cur:
+        rows = cur.execute("SELECT actor, snapshot_id, counts FROM exports").fetchall()
+    assert len(rows) == 1 and rows[0][0] == "app" and rows[0][1] == db.snapshot().snapshot_id
+    labels = [b.label for b in at.download_button]
+    assert labels[:3] == ["Deactivation file", "Undo file", "Review sheet"]
+    expected = build_export(db, rules_from_options(db))
+    assert f"{expected.rows:,} rows" in at.success[0].value
+    # the history table lists the new export
+    assert list(at.dataframe[-1].value["Export"]) == [1]
+
+
+def test_a_template_changes_the_header_of_the_export(db: Store) -> None:
+    at = start("export")
+    at.file_uploader(key="export_template").set_value(
+        ("example.csv", b"First Name;Email Address;Enabled\r\nAnn;ann@x.com;TRUE\r\n", "text/csv")
+    )
+    at.run()
+    at.button(key="export_prepare").click()
+    at.run()
+    assert "`Email Address;Enabled`" in at.success[0].value
+
+
+def test_a_failing_preflight_blocks_the_export_and_records_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "formula.duckdb")
+    users = tmp_path / "users.csv"
+    users.write_bytes(
+        b"Email,User Type,Enabled,Date Created,Last Login\r\n"
+        b"=cmd@example.com,learner,true,2020-01-01,2020-02-01\r\n"
+        b"ok@example.com,learner,true,2020-01-01,2020-02-01\r\n"
+    )
+    load_reports(store, ReportFile.from_path(users), [], as_of=AS_OF)
+    monkeypatch.setenv("LU_SEATS_DB", str(store.path))
+    at = start("export")
+    at.button(key="export_prepare").click()
+    at.run()
+    assert not at.exception
+    assert "Export blocked by the pre-flight check" in at.error[0].value
+    assert not at.download_button
+    with store.read() as cur:
+        assert cur.execute("SELECT count(*) FROM exports").fetchone()[0] == 0
