@@ -230,15 +230,19 @@ def test_the_fakes_own_limit_answers_429_and_the_client_recovers(fake_lu) -> Non
     assert fake.pages_served() == [1, 2, 3]
 
 
-def test_retry_after_with_a_limit_that_tells_the_wait(fake_lu) -> None:
+def test_a_limit_429_with_retry_after_is_waited_out_into_the_next_window(fake_lu) -> None:
     fake = fake_lu(
-        make_users(3000), page_size=500, limit_per_window=2, window_s=1.0, limit_retry_after=True
+        make_users(1500), page_size=500, limit_per_window=2, window_s=2.0, limit_retry_after=True
     )
-    with httpx.Client() as other:
-        other.get(fake.base_url + "/users", params={"page": 9})
-        other.get(fake.base_url + "/users", params={"page": 9})
     with client_for(fake) as client:
-        assert len(list(client.iter_users())) == 3000
+        with httpx.Client() as other:
+            other.get(fake.base_url + "/users", params={"page": 9})
+            other.get(fake.base_url + "/users", params={"page": 9})
+        assert len(list(client.iter_users())) == 1500
+    throttled, retried = fake.log[2], fake.log[3]
+    assert (throttled.status, throttled.fault) == (429, "limit")
+    assert fake.window_of(retried) == fake.window_of(throttled) + 1
+    assert fake.statuses()[3:] == [200, 200, 200]
 
 
 def test_weekly_allowance_used_up_fails_at_once(fake_lu) -> None:

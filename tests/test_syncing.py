@@ -362,3 +362,12 @@ def test_cli_sync_with_rejected_credentials_exits_3_without_a_traceback(
     assert "Settings > Integrations > API Keys" in out.err
     assert "Traceback" not in out.err
     assert Store(db).is_empty()
+
+
+@pytest.mark.usefixtures("api_env")
+def test_plain_http_to_another_machine_is_refused_before_any_request(
+    store: Store, no_secrets
+) -> None:
+    with pytest.raises(SyncFailed, match="refusing to send the API credentials over plain http"):
+        sync_from_settings(store, base_url="http://lms.example.com/api/v1", secrets_path=no_secrets)
+    assert store.is_empty()
