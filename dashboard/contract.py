@@ -81,7 +81,10 @@ def _tiers(value: Any) -> tuple[Tier, ...]:
         name = str(item.get("name") or "").strip()
         if not name:
             raise _refuse("tiers", "a tier has no name", hint)
-        seats = _whole(item, "seats", minimum=1, hint=hint)
+        try:
+            seats = _whole(item, "seats", minimum=1, hint=hint)
+        except InputRefused as exc:
+            raise _refuse("tiers", f"tier {name!r}: seats {exc.message}", hint) from None
         if any(t.name.lower() == name.lower() for t in tiers):
             raise _refuse("tiers", f"tier {name!r} appears twice", "Give each tier its own name")
         tiers.append(Tier(name, seats))
