@@ -409,8 +409,9 @@ class LearnUponClient:
                     reason = str(exc)
                     who = raw.get("id", f"#{i}")
                     raise BadResponse(
-                        f"LearnUpon's page {number}, user {who}: {reason}; the answer does not "
-                        "look like the LearnUpon users API, " + PORTAL_HINT
+                        f"LearnUpon's page {number}, user {who}: {reason}; that is not the "
+                        "documented users format, so the sync stopped (check the base URL; "
+                        "if it is right, LearnUpon changed its API: report the user id)"
                     ) from None
             has_next = response.headers.get("LU-Has-Next-Page", "true").strip().lower() != "false"
             yield UserPage(number=number, users=users, has_next=has_next, body=response.content)

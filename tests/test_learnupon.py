@@ -136,6 +136,20 @@ def test_a_user_without_enabled_is_a_bad_response_naming_the_user() -> None:
         list(client.iter_users())
 
 
+def test_an_unreadable_timestamp_is_a_bad_response_naming_user_and_field() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        user = {"id": 9, "email": "a@b.c", "enabled": True, "created_at": "last Tuesday"}
+        return httpx.Response(200, json={"user": [user]})
+
+    with (
+        LearnUponClient(
+            "https://acme.learnupon.com/api/v1", CREDS, transport=httpx.MockTransport(answer)
+        ) as client,
+        pytest.raises(BadResponse, match="page 1, user 9: field 'created_at'.*last Tuesday"),
+    ):
+        list(client.iter_users())
+
+
 def test_portal_base_url_is_the_documented_one() -> None:
     assert portal_base_url("acme") == "https://acme.learnupon.com/api/v1"
 
