@@ -50,7 +50,6 @@ def _params(cases: list[dict[str, Any]]) -> list[Any]:
 
 
 PARAMS = _params(CASES)
-REFUSALS = _params([c for c in CASES if c["expect"] == "refuse"])
 
 
 def _files(case: dict[str, Any]) -> tuple[Path, list[Path]]:
@@ -191,16 +190,17 @@ def test_corpus_file_through_the_upload_use_case(case: dict[str, Any], seeded: S
             assert any(re.search(case["notes"], n, re.IGNORECASE) for n in result.notes)
 
 
-@pytest.mark.parametrize("case", REFUSALS)
+@pytest.mark.parametrize("case", [c for c in CASES if c["expect"] == "refuse"], ids=_case_id)
 def test_cli_and_use_case_give_the_same_message(
     case: dict[str, Any], seeded: Store, capsys
 ) -> None:
+    """Both ways in agree: the CLI prints exactly the use case's refusal (or both load)."""
     from dashboard.loading import ReportFile, load_reports
 
     users, activity = _files(case)
-    main(_cli_args(case, seeded.path))
+    code = main(_cli_args(case, seeded.path))
     err = capsys.readouterr().err
-    with pytest.raises(InputRefused) as caught:
+    try:
         load_reports(
             seeded,
             ReportFile.from_path(users),
@@ -208,7 +208,10 @@ def test_cli_and_use_case_give_the_same_message(
             mapping=case["options"].get("mapping"),
             date_order=case["options"].get("date_order"),
         )
-    assert err == f"error: {caught.value}\n"
+    except InputRefused as exc:
+        assert (code, err) == (2, f"error: {exc}\n")
+    else:
+        assert code == 0
 
 
 REAL_PROCESS = ["bin_png_renamed.csv", "enc_invalid_utf8_not_cp1252.csv", "row_too_many_fields.csv"]
@@ -238,3 +241,51 @@ def test_corpus_is_broad_enough() -> None:
     assert files == on_disk
     assert len(files) >= 45
     assert {c["expect"] for c in CASES} == {"load", "refuse"}
+
+
+# One refusal per kind of problem, through the Data & settings page's upload (AppTest).
+APP_CASES = [
+    "bin_xlsx_renamed.csv",
+    "enc_mixed_utf8_cp1252.csv",
+    "quote_unclosed.csv",
+    "hdr_no_identity.csv",
+    "row_duplicate_case.csv",
+    "date_unparseable.csv",
+    "status_unknown.csv",
+    "act_bad_timestamp.csv",
+]
+
+
+@pytest.mark.parametrize("name", APP_CASES)
+def test_app_upload_shows_the_same_message_and_changes_nothing(
+    name: str, seeded: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.loading import ReportFile, load_reports
+
+    case = next(c for c in CASES if c["file"] == name and not c["options"])
+    users, activity = _files(case)
+    with pytest.raises(InputRefused) as caught:
+        load_reports(
+            seeded, ReportFile.from_path(users), [ReportFile.from_path(p) for p in activity]
+        )
+    before = seeded.table_checksums()
+    monkeypatch.setenv("LU_SEATS_DB", str(seeded.path))
+
+    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=30)
+    at.run()
+    at.switch_page("app_pages/data.py")
+    at.run()
+    at.file_uploader(key="upload_users").set_value((users.name, users.read_bytes(), "text/csv"))
+    if activity:
+        at.file_uploader(key="upload_activity").set_value(
+            [(p.name, p.read_bytes(), "text/csv") for p in activity]
+        )
+    at.run()
+    at.button(key="upload_go").click()
+    at.run()
+
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [str(caught.value)]
+    assert seeded.table_checksums() == before
