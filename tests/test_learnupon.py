@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from datetime import date, datetime
 from typing import Any
 
@@ -365,31 +364,12 @@ def test_credentials_repr_hides_the_password() -> None:
 # -- pacing -------------------------------------------------------------------------------------
 
 
-def test_pacing_stays_under_the_limit_within_115_percent_of_the_time_it_allows(
-    fake_lu, record_property
-) -> None:
-    limit, window, pages = 8, 1.5, 40
-    fake = fake_lu(make_users(pages * 20), page_size=20, limit_per_window=limit, window_s=window)
-    started = time.monotonic()
-    with client_for(fake) as client:
-        users = list(client.iter_users())
-    elapsed = time.monotonic() - started
-    allowed = pages / limit * window  # the throughput the limit allows: `limit` per window
-    ratio = elapsed / allowed
-    record_property("pacing_ratio", round(ratio, 3))
-    assert len(users) == pages * 20
-    assert 429 not in fake.statuses()
-    assert ratio <= 1.15, f"sync took {elapsed:.2f} s, {ratio:.3f} x the {allowed:.2f} s allowed"
-    # spread out, not a burst followed by a stall: no gap near a whole window
-    times = [r.at for r in fake.log]
-    assert max(b - a for a, b in zip(times, times[1:], strict=False)) < window / 2
-
-
 def test_pacing_slows_down_only_as_far_as_the_budget_requires(fake_lu) -> None:
     fake = fake_lu(make_users(200), page_size=20, limit_per_window=300, window_s=1.0)
     with client_for(fake) as client:
         assert len(list(client.iter_users())) == 200
-    # 10 requests out of a budget of 300 a window: about 10/300 of a window, not a whole one
+    # 10 requests out of a budget of 300 a window: about 10/300 of a window, not a whole one.
+    # (The pacing under a binding limit is timed on a whole sync in tests/test_syncing.py.)
     assert len(fake.log) == 10
     assert fake.log[-1].at - fake.log[0].at < 0.25
 

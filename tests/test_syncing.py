@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -371,3 +372,27 @@ def test_plain_http_to_another_machine_is_refused_before_any_request(
     with pytest.raises(SyncFailed, match="refusing to send the API credentials over plain http"):
         sync_from_settings(store, base_url="http://lms.example.com/api/v1", secrets_path=no_secrets)
     assert store.is_empty()
+
+
+@pytest.mark.usefixtures("api_env")
+def test_a_rate_limited_sync_takes_no_longer_than_the_limit_requires(
+    fake_lu, store: Store, no_secrets, record_property
+) -> None:
+    # Long enough that the fixed costs (setting up the client, committing the snapshot; large
+    # on a loaded test machine) do not decide the ratio: 60 pages at 10 per 2-second "minute".
+    limit, window, pages = 10, 2.0, 60
+    fake = fake_lu(make_users(pages * 25), page_size=25, limit_per_window=limit, window_s=window)
+    started = time.monotonic()
+    result = sync(store, fake, no_secrets)
+    elapsed = time.monotonic() - started
+    allowed = pages / limit * window  # the throughput the limit allows: `limit` per window
+    ratio = elapsed / allowed
+    record_property("sync_pacing_ratio", round(ratio, 3))
+    assert result.users == pages * 25
+    assert 429 not in fake.statuses()
+    assert ratio <= 1.15, (
+        f"the sync took {elapsed:.2f} s, {ratio:.3f} x the {allowed:.0f} s allowed"
+    )
+    # spread over each window, not a burst and then a stall: no gap near a whole window
+    times = [r.at for r in fake.log]
+    assert max(b - a for a, b in zip(times, times[1:], strict=False)) < window / 2
