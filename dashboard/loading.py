@@ -7,10 +7,11 @@ file changes nothing.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -77,7 +78,7 @@ class _Prepared:
     kind: str
     sniffed: tabular.Sniffed
     readable: Path
-    sha256: str
+    number: int  # 0 for the users report, then the activity reports in order
     columns: dict[str, int]
 
     @property
@@ -97,45 +98,36 @@ class _Prepared:
         )
 
 
+# DuckDB spills to disk beyond this, which keeps a 10-million-row load under the 2 GiB bar.
+LOAD_MEMORY_LIMIT = "1GB"
+
+
+def _quiet_and_bounded(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.execute("SET enable_progress_bar = false")
+    cur.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
+
+
 def _note(progress: Progress | None, fraction: float, text: str) -> None:
     if progress is not None:
         progress(fraction, text)
 
 
-def _fingerprint(path: Path, check_utf8: bool) -> tuple[str, bool]:
-    """Return the file's SHA-256 and whether every byte is valid UTF-8 (when asked)."""
+def _sha256(path: Path) -> str:
+    """Return the SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")() if check_utf8 else None
-    valid = True
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 22):
             digest.update(chunk)
-            if decoder is not None and valid and not chunk.isascii():
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    valid = False
-    if decoder is not None and valid:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            valid = False
-    return digest.hexdigest(), valid
+    return digest.hexdigest()
 
 
-def _prepare(report: ReportFile, kind: str, workdir: Path, number: int) -> _Prepared:
+def _prepare(
+    report: ReportFile, kind: str, workdir: Path, number: int, *, cp1252: bool = False
+) -> _Prepared:
     if not report.path.is_file():
         raise InputRefused(report.name, "the file does not exist", hint="Check the path")
     sniffed = tabular.sniff(report.path, report.name)
-    utf8 = sniffed.encoding in ("utf-8", "utf-8-sig")
-    sha256, valid = _fingerprint(report.path, check_utf8=utf8)
-    if utf8 and not valid:
-        if not sniffed.ascii_sample:
-            raise InputRefused(
-                report.name,
-                "the file is not valid UTF-8 text: it mixes encodings",
-                hint="Save it again as CSV UTF-8 from your spreadsheet program",
-            )
+    if cp1252:
         sniffed = replace(sniffed, encoding="cp1252")
     readable = report.path
     if sniffed.needs_transcoding:
@@ -148,11 +140,31 @@ def _prepare(report: ReportFile, kind: str, workdir: Path, number: int) -> _Prep
                 f"the file is not valid {sniffed.encoding.upper()} text",
                 hint="Save it again as CSV UTF-8 from your spreadsheet program",
             ) from None
-    return _Prepared(report, kind, sniffed, readable, sha256, {})
+    return _Prepared(report, kind, sniffed, readable, number, {})
+
+
+class _Retry(Exception):  # noqa: N818 (control flow inside this module, never shown)
+    """A file needs another attempt: read as Windows-1252, or checked in two passes."""
+
+    def __init__(self, number: int, reason: str) -> None:
+        super().__init__(reason)
+        self.number = number
+        self.reason = reason
 
 
 def _csv_refusal(prep: _Prepared, exc: duckdb.Error) -> InputRefused:
     text = str(exc)
+    if "Invalid unicode" in text and prep.sniffed.encoding == "utf-8":
+        if prep.sniffed.ascii_sample:
+            # Plain ASCII at the top, Windows-1252 further down: read it all as Windows-1252.
+            raise _Retry(prep.number, "cp1252")
+        line = re.search(r"CSV Error on Line: (\d+)", text)
+        return InputRefused(
+            prep.name,
+            "the file mixes encodings: UTF-8 text above, another encoding in this row",
+            row=int(line.group(1)) if line else None,
+            hint="Save it again as CSV UTF-8 from your spreadsheet program",
+        )
     ragged = tabular.ragged_row(text)
     if ragged is not None:
         row, what = ragged
@@ -298,17 +310,54 @@ def _stage_users(
             hint="Leave it empty or write a whole number",
         )
 
-    exprs: dict[str, str] = {}
+    parsed: dict[str, str] = {}
     for f in stamps:
         order = tabular.decide_date_order(file, columns[f], stats, f, date_order, notes)
-        exprs[f] = tabular.timestamp_sql(
-            f, order, offsets=bool(stats[f"{f}_offsets"]), timezone=timezone
+        parsed[f] = tabular.timestamp_sql(f, order, timezone=timezone)
+
+    def text(f: str) -> str:
+        return f"nullif(r.{f}, '')" if f in columns else "NULL::VARCHAR"
+
+    def stamp(f: str) -> str:
+        if f not in stamps:
+            return "NULL::TIMESTAMP"
+        return f"CASE WHEN r.{f} <> '' THEN {tabular.plausible_sql(f'r.p_{f}')} END"
+
+    sep = ";" if stats.get("groups_semicolon") else ","
+    groups = (
+        f"list_filter(list_transform(string_split(r.groups, '{sep}'), lambda g: trim(g)), "
+        "lambda g: g <> '')"
+        if "groups" in columns
+        else "NULL::VARCHAR[]"
+    )
+    cur.execute(
+        sql("load_parse_users").format(
+            user_key=f"lower(r.{identity})",
+            user_id=text("user_id"),
+            email=text("email"),
+            username=text("username"),
+            first_name=text("first_name"),
+            last_name=text("last_name"),
+            user_type=f"lower({text('user_type')})",
+            enabled=tabular.status_sql("r.enabled"),
+            created_at=stamp("created_at"),
+            last_sign_in_at=stamp("last_sign_in_at"),
+            sign_in_count=(
+                "try_cast(nullif(r.sign_in_count, '') AS BIGINT)"
+                if "sign_in_count" in columns
+                else "NULL::BIGINT"
+            ),
+            groups=groups,
+            account_expires=stamp("account_expires"),
+            raw_stamps=", ".join(f"r.{f} AS raw_{f}" for f in stamps) or "NULL AS raw_none",
+            parsed=", ".join(f"{e} AS p_{f}" for f, e in parsed.items()) or "NULL AS p_none",
         )
+    )
     if stamps:
         checks = ", ".join(
-            f"min(rowid) FILTER ({f} <> '' AND ({exprs[f]}) IS NULL) AS {f}" for f in stamps
+            f"min(rid) FILTER (raw_{f} <> '' AND {f} IS NULL) AS {f}" for f in stamps
         )
-        bad = _stats(cur, f"SELECT {checks} FROM {t}")
+        bad = _stats(cur, f"SELECT {checks} FROM _lu_parsed")
         for f in stamps:
             if bad[f] is not None:
                 value = _value_at(cur, t, f, bad[f])
@@ -319,41 +368,6 @@ def _stage_users(
                     column=columns[f],
                     hint=_FORMATS_HINT,
                 )
-
-    def text(f: str) -> str:
-        return f"nullif({f}, '')" if f in columns else "NULL::VARCHAR"
-
-    def stamp(f: str) -> str:
-        return f"CASE WHEN {f} <> '' THEN {exprs[f]} END" if f in stamps else "NULL::TIMESTAMP"
-
-    sep = ";" if stats.get("groups_semicolon") else ","
-    groups = (
-        f"list_filter(list_transform(string_split(groups, '{sep}'), lambda g: trim(g)), "
-        "lambda g: g <> '')"
-        if "groups" in columns
-        else "NULL::VARCHAR[]"
-    )
-    cur.execute(
-        sql("load_parse_users").format(
-            user_key=key,
-            user_id=text("user_id"),
-            email=text("email"),
-            username=text("username"),
-            first_name=text("first_name"),
-            last_name=text("last_name"),
-            user_type=f"lower({text('user_type')})",
-            enabled=tabular.status_sql("enabled"),
-            created_at=stamp("created_at"),
-            last_sign_in_at=stamp("last_sign_in_at"),
-            sign_in_count=(
-                "try_cast(nullif(sign_in_count, '') AS BIGINT)"
-                if "sign_in_count" in columns
-                else "NULL::BIGINT"
-            ),
-            groups=groups,
-            account_expires=f"CAST({stamp('account_expires')} AS DATE)",
-        )
-    )
     return _Staged(users=n, identity=identity)
 
 
@@ -459,14 +473,67 @@ def _activity_identity(prep: _Prepared, portal_identity: str) -> str:
     return portal_identity if portal_identity in present else present[0]
 
 
-def _first_bad_timestamp(prep: _Prepared, parse: str) -> tuple[int, str] | None:
-    """Return (row, value) of the first unparseable timestamp, reading the file again."""
+_BLANK = "TIMESTAMP '0001-01-01'"  # marks rows with an empty timestamp until they are deleted
+
+
+def _diagnose(prep: _Prepared, date_order: str | None, timezone: str | None) -> None:
+    """Read an activity file's timestamp column again, on its own, and refuse what is wrong
+    with it (mixed or ambiguous day/month order, a value that does not parse)."""
     with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
         con.execute(f"CREATE TABLE x AS SELECT {prep.col('activity_at')} AS t FROM {prep.source()}")
+        stats = _stats(con, f"SELECT {tabular.timestamp_stats_sql('t', 'ts')} FROM x")
+        column = prep.header("activity_at")
+        order = tabular.decide_date_order(prep.name, column, stats, "ts", date_order, [])
+        parse = tabular.timestamp_sql("t", order, timezone=timezone)
         hit = con.execute(
-            f"SELECT rowid, t FROM x WHERE t <> '' AND ({parse}) IS NULL ORDER BY rowid LIMIT 1"
+            f"SELECT rid, t FROM (SELECT rowid AS rid, t, {parse} AS p FROM x) "
+            f"WHERE t <> '' AND {tabular.plausible_sql('p')} IS NULL ORDER BY rid LIMIT 1"
         ).fetchone()
-    return None if hit is None else (int(hit[0]) + 2, hit[1])
+    if hit is not None:
+        raise InputRefused(
+            prep.name,
+            f"{hit[1]!r} is not a date and time this product can read",
+            row=int(hit[0]) + 2,
+            column=column,
+            hint=_FORMATS_HINT,
+        )
+
+
+def _activity_order(
+    cur: duckdb.DuckDBPyConnection,
+    prep: _Prepared,
+    *,
+    two_pass: bool,
+    date_order: str | None,
+    notes: list[str],
+) -> str | None:
+    """Return the day/month order of the timestamp column (None when it has no D/M/Y values).
+
+    The sample decides when it can; a later value that contradicts it fails the insert, and
+    the file is then checked in full (`two_pass`).
+    """
+    column = prep.header("activity_at")
+    if not two_pass:
+        idx = prep.columns["activity_at"]
+        values = [r[idx] for r in prep.sniffed.rows if len(r) > idx]
+        stats = tabular.sample_timestamp_stats(values, "ts")
+        if not stats["ts_slashes"]:
+            return None
+        proven = stats["ts_dmy"] or stats["ts_mdy"]
+        if proven or date_order is not None or stats["ts_ambiguous_ex"] is None:
+            return tabular.decide_date_order(prep.name, column, stats, "ts", date_order, notes)
+    try:
+        stats = _stats(
+            cur,
+            f"SELECT {tabular.timestamp_stats_sql('t', 'ts')} "
+            f"FROM (SELECT {prep.col('activity_at')} AS t FROM {prep.source()})",
+        )
+    except duckdb.Error as exc:
+        raise _csv_refusal(prep, exc) from None
+    if not stats["ts_slashes"]:
+        return None
+    return tabular.decide_date_order(prep.name, column, stats, "ts", date_order, notes)
 
 
 def _load_activity(
@@ -474,40 +541,15 @@ def _load_activity(
     prep: _Prepared,
     *,
     snapshot_id: int,
-    file_no: int,
     portal_identity: str,
     date_order: str | None,
     timezone: str | None,
+    two_pass: bool,
     notes: list[str],
 ) -> tuple[int, int]:
     """Insert one activity file; return (rows read, rows matching no account)."""
     who = _activity_identity(prep, portal_identity)
-    t = prep.col("activity_at")
-    try:
-        stats = _stats(
-            cur,
-            f"SELECT count(*) AS n, count(*) FILTER (t = '') AS blank, "
-            f"{tabular.timestamp_stats_sql('t', 'ts')} FROM (SELECT {t} AS t FROM {prep.source()})",
-        )
-    except duckdb.Error as exc:
-        raise _csv_refusal(prep, exc) from None
-    if stats["n"] == 0:
-        raise InputRefused(
-            prep.name,
-            "there are no rows below the header",
-            row=2,
-            hint="Export the activity report again, or load without it",
-        )
-    order = tabular.decide_date_order(
-        prep.name, prep.header("activity_at"), stats, "ts", date_order, notes
-    )
-    parse = tabular.timestamp_sql("t", order, offsets=bool(stats["ts_offsets"]), timezone=timezone)
-    if stats["blank"]:
-        notes.append(
-            f"{prep.name}: {stats['blank']} rows with no {prep.header('activity_at')!r} "
-            "were skipped (no activity to record)"
-        )
-
+    order = _activity_order(cur, prep, two_pass=two_pass, date_order=date_order, notes=notes)
     lookup_key = {"email": "lower(email)", "username": "lower(username)", "user_id": "user_id"}
     cur.execute("DROP TABLE IF EXISTS _lu_lookup")
     cur.execute(sql("load_activity_lookup").format(key=lookup_key[who]))
@@ -522,39 +564,57 @@ def _load_activity(
         while name in names:
             name += "'"
         names.append(name)
+    # A struct cast to MAP costs a fraction of map() over millions of rows.
     extra = (
-        "map(["
-        + ", ".join(tabular.sql_string(n) for n in names)
-        + "], ["
-        + ", ".join(f"c{i}" for i, _ in others)
-        + "])"
+        "CAST({"
+        + ", ".join(
+            f"{tabular.sql_string(n)}: c{i}" for n, (i, _) in zip(names, others, strict=True)
+        )
+        + "} AS MAP(VARCHAR, VARCHAR))"
         if others
         else "NULL::MAP(VARCHAR, VARCHAR)"
     )
     ident = prep.col(who)
-    key = ident if who == "user_id" else f"lower({ident})"
     query = sql("load_insert_activity").format(
-        identity=ident, key=key, t=t, activity_at=parse, extra=extra, source=prep.source()
+        identity=ident,
+        key=ident if who == "user_id" else f"lower({ident})",
+        t=prep.col("activity_at"),
+        activity_at=tabular.timestamp_sql("t", order, timezone=timezone),
+        plausible=tabular.plausible_sql("r.p"),
+        blank=_BLANK,
+        extra=extra,
+        source=prep.source(),
     )
     try:
-        cur.execute(query, [snapshot_id, file_no])
+        n = int(cur.execute(query, [snapshot_id, prep.number]).fetchone()[0])
     except duckdb.ConstraintException:
-        bad = _first_bad_timestamp(prep, parse)
-        row, value = bad if bad is not None else (None, "?")
-        raise InputRefused(
-            prep.name,
-            f"{value!r} is not a date and time this product can read",
-            row=row,
-            column=prep.header("activity_at"),
-            hint=_FORMATS_HINT,
-        ) from None
+        raise _Retry(prep.number, "timestamps") from None
     except duckdb.Error as exc:
         raise _csv_refusal(prep, exc) from None
-    unmatched = cur.execute(
-        "SELECT count(*) FROM activity WHERE snapshot_id = ? AND file_no = ? AND user_key IS NULL",
-        [snapshot_id, file_no],
-    ).fetchone()[0]
-    return int(stats["n"]), int(unmatched)
+    if n == 0:
+        raise InputRefused(
+            prep.name,
+            "there are no rows below the header",
+            row=2,
+            hint="Export the activity report again, or load without it",
+        )
+    blank, unmatched = cur.execute(
+        f"SELECT count(*) FILTER (activity_at = {_BLANK}), "
+        f"count(*) FILTER (activity_at <> {_BLANK} AND user_key IS NULL) "
+        "FROM activity WHERE snapshot_id = ? AND file_no = ?",
+        [snapshot_id, prep.number],
+    ).fetchone()
+    if blank:
+        cur.execute(
+            "DELETE FROM activity WHERE snapshot_id = ? AND file_no = ? "
+            f"AND activity_at = {_BLANK}",
+            [snapshot_id, prep.number],
+        )
+        notes.append(
+            f"{prep.name}: {blank} rows with no {prep.header('activity_at')!r} "
+            "were skipped (no activity to record)"
+        )
+    return n, int(unmatched)
 
 
 # -- public ---------------------------------------------------------------------------------------
@@ -583,89 +643,145 @@ def load_reports(
         raise InputRefused("--date-order", f"{date_order!r} is not dmy or mdy")
     mapping = dict(mapping or {})
     as_of = as_of or datetime.now(UTC).date()
-    notes: list[str] = []
-    total = 1 + len(activity)
-    with tempfile.TemporaryDirectory(prefix="lu-seats-") as tmp:
+    reports = [users, *activity]
+    with (
+        tempfile.TemporaryDirectory(prefix="lu-seats-") as tmp,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
         workdir = Path(tmp)
-        _note(progress, 0.02, f"Reading {users.name}")
-        preps = [_prepare(users, "users", workdir, 0)]
-        for i, report in enumerate(activity, start=1):
-            _note(progress, 0.02 + 0.08 * i / total, f"Reading {report.name}")
-            preps.append(_prepare(report, "activity", workdir, i))
+        # The fingerprints are read while DuckDB works (hashing releases the GIL).
+        hashes = [pool.submit(_sha256, r.path) if r.path.is_file() else None for r in reports]
+        preps: list[_Prepared] = []
+        for i, report in enumerate(reports):
+            _note(progress, 0.02 + 0.08 * i / len(reports), f"Reading {report.name}")
+            preps.append(_prepare(report, "users" if i == 0 else "activity", workdir, i))
         tabular.check_mapping(mapping, {p.name: p.sniffed.headers for p in preps})
         preps = [
             replace(p, columns=tabular.resolve_columns(p.name, p.sniffed.headers, p.kind, mapping))
             for p in preps
         ]
-        user_prep = preps[0]
-        identity = _pick_identity(user_prep.name, list(user_prep.columns), None)
-        _require_enabled(user_prep.name, list(user_prep.columns))
+        identity = _pick_identity(preps[0].name, list(preps[0].columns), None)
+        _require_enabled(preps[0].name, list(preps[0].columns))
         for prep in preps[1:]:
             _activity_identity(prep, identity)
-
-        with store.write() as cur:
-            _check_timezone(cur, timezone)
-            _note(progress, 0.12, f"Checking {users.name}")
-            select = ", ".join(f"{user_prep.col(f)} AS {f}" for f in user_prep.columns)
+        two_pass: set[int] = set()
+        for _attempt in range(2 * len(reports) + 1):
             try:
-                cur.execute(
-                    f"CREATE TEMP TABLE _lu_raw AS SELECT {select} FROM {user_prep.source()}"
-                )
-            except duckdb.Error as exc:
-                raise _csv_refusal(user_prep, exc) from None
-            staged = _stage_users(
-                cur,
-                user_prep.name,
-                {f: user_prep.header(f) for f in user_prep.columns},
-                first_row=2,
-                identity=identity,
-                date_order=date_order,
-                timezone=timezone,
-                notes=notes,
-            )
-            snapshot_id = Store.next_snapshot_id(cur)
-            files = [
-                {
-                    "name": users.name,
-                    "kind": "users",
-                    "sha256": user_prep.sha256,
-                    "rows": staged.users,
-                }
-            ]
-            rows_read = unmatched = 0
-            for file_no, prep in enumerate(preps[1:], start=1):
-                _note(
-                    progress, 0.3 + 0.6 * (file_no - 1) / max(1, total - 1), f"Loading {prep.name}"
-                )
-                n, u = _load_activity(
-                    cur,
-                    prep,
-                    snapshot_id=snapshot_id,
-                    file_no=file_no,
-                    portal_identity=identity,
+                result = _write_reports(
+                    store,
+                    preps,
+                    hashes,
+                    identity=identity,
+                    as_of=as_of,
                     date_order=date_order,
                     timezone=timezone,
-                    notes=notes,
+                    source=source,
+                    label=label or users.name,
+                    is_demo=is_demo,
+                    two_pass=two_pass,
+                    progress=progress,
                 )
-                rows_read += n
-                unmatched += u
-                files.append(
-                    {"name": prep.name, "kind": "activity", "sha256": prep.sha256, "rows": n}
-                )
-            _note(progress, 0.92, "Saving the snapshot")
-            _finish(
-                cur,
-                snapshot_id,
-                source=source,
-                label=label or users.name,
-                files=files,
-                as_of=as_of,
-                staged=staged,
-                activity_rows=rows_read,
-                activity_unmatched=unmatched,
-                is_demo=is_demo,
-            )
+                break
+            except _Retry as retry:
+                prep = preps[retry.number]
+                if retry.reason == "cp1252":
+                    fresh = _prepare(prep.report, prep.kind, workdir, prep.number, cp1252=True)
+                    preps[retry.number] = replace(fresh, columns=prep.columns)
+                    continue
+                _diagnose(prep, date_order, timezone)
+                if retry.number in two_pass:
+                    raise InputRefused(
+                        prep.name,
+                        "a date and time in this file could not be read",
+                        column=prep.header("activity_at"),
+                        hint=_FORMATS_HINT,
+                    ) from None
+                two_pass.add(retry.number)
+        else:
+            raise InputRefused(users.name, "the reports could not be read consistently")
     _note(progress, 1.0, "Done")
+    return result
+
+
+def _write_reports(
+    store: Store,
+    preps: list[_Prepared],
+    hashes: list[Future[str] | None],
+    *,
+    identity: str,
+    as_of: date,
+    date_order: str | None,
+    timezone: str | None,
+    source: str,
+    label: str,
+    is_demo: bool,
+    two_pass: set[int],
+    progress: Progress | None,
+) -> LoadResult:
+    """Write the prepared reports as one snapshot in one transaction; return what was stored."""
+    notes: list[str] = []
+    user_prep = preps[0]
+    with store.write() as cur:
+        _quiet_and_bounded(cur)
+        _check_timezone(cur, timezone)
+        _note(progress, 0.12, f"Checking {user_prep.name}")
+        select = ", ".join(f"{user_prep.col(f)} AS {f}" for f in user_prep.columns)
+        try:
+            cur.execute(f"CREATE TEMP TABLE _lu_raw AS SELECT {select} FROM {user_prep.source()}")
+        except duckdb.Error as exc:
+            raise _csv_refusal(user_prep, exc) from None
+        staged = _stage_users(
+            cur,
+            user_prep.name,
+            {f: user_prep.header(f) for f in user_prep.columns},
+            first_row=2,
+            identity=identity,
+            date_order=date_order,
+            timezone=timezone,
+            notes=notes,
+        )
+        snapshot_id = Store.next_snapshot_id(cur)
+        counts = [staged.users]
+        rows_read = unmatched = 0
+        for prep in preps[1:]:
+            _note(
+                progress, 0.3 + 0.6 * (prep.number - 1) / (len(preps) - 1), f"Loading {prep.name}"
+            )
+            n, u = _load_activity(
+                cur,
+                prep,
+                snapshot_id=snapshot_id,
+                portal_identity=identity,
+                date_order=date_order,
+                timezone=timezone,
+                two_pass=prep.number in two_pass,
+                notes=notes,
+            )
+            counts.append(n)
+            rows_read += n
+            unmatched += u
+        _note(progress, 0.92, "Saving the snapshot")
+        files = [
+            {
+                "name": p.name,
+                "kind": p.kind,
+                "sha256": h.result() if h is not None else None,
+                "rows": c,
+            }
+            for p, h, c in zip(preps, hashes, counts, strict=True)
+        ]
+        _finish(
+            cur,
+            snapshot_id,
+            source=source,
+            label=label,
+            files=files,
+            as_of=as_of,
+            staged=staged,
+            activity_rows=rows_read,
+            activity_unmatched=unmatched,
+            is_demo=is_demo,
+        )
     return LoadResult(snapshot_id, staged.users, rows_read, unmatched, as_of, notes)
 
 
@@ -690,10 +806,11 @@ def commit_accounts(
     notes: list[str] = []
     _note(progress, 0.1, "Checking accounts")
     with store.write() as cur:
+        _quiet_and_bounded(cur)
         cur.register("_lu_frame", accounts)
         types = dict(
             cur.execute(
-                "SELECT column_name, data_type FROM (DESCRIBE SELECT * FROM _lu_frame)"
+                "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM _lu_frame)"
             ).fetchall()
         )
 

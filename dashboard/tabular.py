@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from dashboard.errors import InputRefused
 
 SAMPLE_BYTES = 1 << 20
 CHUNK_CHARS = 1 << 20
+SAMPLE_ROWS = 5000
 
 USER_FIELDS = (
     "email",
@@ -174,6 +175,7 @@ class Sniffed:
     delimiter: str
     headers: list[str]
     ascii_sample: bool  # the sample held no byte above 127 (so a later odd byte may be cp1252)
+    rows: list[list[str]]  # the records of the sample below the header (the last one complete)
 
     @property
     def needs_transcoding(self) -> bool:
@@ -291,7 +293,17 @@ def sniff(path: Path, file: str) -> Sniffed:
         raise InputRefused(
             file, "the header row cannot be read", row=1, hint="Check the file is a CSV export"
         ) from None
-    return Sniffed(encoding, delimiter, headers, ascii_sample=raw.isascii())
+    rows: list[list[str]] = []
+    try:
+        for record in reader:
+            rows.append(record)
+            if len(rows) >= SAMPLE_ROWS:
+                break
+    except csv.Error:
+        pass  # DuckDB reads the whole file and names the bad row
+    if len(raw) >= SAMPLE_BYTES and rows and len(rows) < SAMPLE_ROWS:
+        rows.pop()  # the sample may cut the last record short
+    return Sniffed(encoding, delimiter, headers, ascii_sample=raw.isascii(), rows=rows)
 
 
 def transcode_to_utf8(src: Path, encoding: str, dest: Path) -> None:
@@ -323,16 +335,13 @@ def read_csv_sql(path: Path, delimiter: str, ncols: int) -> str:
 
 # A trailing UTC offset after a time of day (never the '-01' of a bare date).
 _OFFSET_RE = r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*([+-])(\d\d):?(\d\d)?$"
-_ZONE_RE = r"(?:\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:[+-]\d\d:?(?:\d\d)?|Z))$"
-ISO_RE = (
-    r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d\d(?::\d\d(?:\.\d+)?)?)?\s*(?:Z|[+-]\d\d:?(?:\d\d)?)?$"
-)
-SLASH_RE = r"^\d{1,2}/\d{1,2}/\d{4}(?:[ T]\d{1,2}:\d\d(?::\d\d)?)?$"
 
 SLASH_FORMATS = {
     "dmy": ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m/%YT%H:%M:%S"],
     "mdy": ["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m/%d/%YT%H:%M:%S"],
 }
+# Dates outside these years are placeholders or typing errors (0001-01-01, 9999-12-31).
+EARLIEST, LATEST = "1970-01-01", "2100-01-01"
 
 
 def timestamp_stats_sql(t: str, name: str) -> str:
@@ -340,9 +349,10 @@ def timestamp_stats_sql(t: str, name: str) -> str:
 
     `t` is a trimmed VARCHAR expression, empty string when the cell is empty.
     """
-    first = f"try_cast(split_part({t}, '/', 1) AS INTEGER)"
-    second = f"try_cast(split_part({t}, '/', 2) AS INTEGER)"
     slash = f"contains({t}, '/')"
+    # CASE, not AND: FILTER conditions do not short-circuit, and a failing cast is costly.
+    first = f"(CASE WHEN {slash} THEN try_cast(split_part({t}, '/', 1) AS INTEGER) END)"
+    second = f"(CASE WHEN {slash} THEN try_cast(split_part({t}, '/', 2) AS INTEGER) END)"
     return ", ".join(
         [
             f"count(*) FILTER ({slash} AND {first} > 12 AND {second} <= 12) AS {name}_dmy",
@@ -351,38 +361,84 @@ def timestamp_stats_sql(t: str, name: str) -> str:
             f"min({t}) FILTER ({slash} AND {second} > 12 AND {first} <= 12) AS {name}_mdy_ex",
             f"min({t}) FILTER ({slash} AND {first} <= 12 AND {second} <= 12 "
             f"AND {first} <> {second}) AS {name}_ambiguous_ex",
-            f"count(*) FILTER (regexp_matches({t}, '{_OFFSET_RE}')) AS {name}_offsets",
+            f"count(*) FILTER ({slash}) AS {name}_slashes",
         ]
     )
 
 
-def timestamp_sql(t: str, order: str, *, offsets: bool, timezone: str | None) -> str:
+def sample_timestamp_stats(values: Sequence[str], name: str) -> dict[str, object]:
+    """Return the statistics of `timestamp_stats_sql` for a sample of values, computed here."""
+    out: dict[str, object] = {f"{name}_{k}": None for k in ("dmy_ex", "mdy_ex", "ambiguous_ex")} | {
+        f"{name}_{k}": 0 for k in ("dmy", "mdy", "slashes")
+    }
+
+    def keep_min(key: str, value: str) -> None:
+        if out[key] is None or value < out[key]:
+            out[key] = value
+
+    for raw in values:
+        value = raw.strip()
+        if "/" not in value:
+            continue
+        out[f"{name}_slashes"] += 1
+        parts = value.split("/")
+        try:
+            first, second = int(parts[0]), int(parts[1])
+        except ValueError:
+            continue
+        if first > 12 and second <= 12:
+            out[f"{name}_dmy"] += 1
+            keep_min(f"{name}_dmy_ex", value)
+        elif second > 12 and first <= 12:
+            out[f"{name}_mdy"] += 1
+            keep_min(f"{name}_mdy_ex", value)
+        elif first <= 12 and second <= 12 and first != second:
+            keep_min(f"{name}_ambiguous_ex", value)
+    return out
+
+
+def timestamp_sql(t: str, order: str | None, *, timezone: str | None) -> str:
     """Return a SQL expression turning trimmed text `t` into a naive-UTC TIMESTAMP (NULL if bad).
 
-    `order` ('dmy' or 'mdy') decides D/M/YYYY values; `offsets` says whether the column has
-    values with an explicit UTC offset; `timezone` is the zone of values without one.
+    `order` ('dmy' or 'mdy') decides D/M/YYYY values (None: such values are bad); a value with
+    a UTC offset is moved to UTC; `timezone` is the zone of values with neither offset nor Z.
     """
-    formats = "[" + ", ".join(sql_string(f) for f in SLASH_FORMATS[order]) + "]"
-    local = (
-        f"CASE WHEN contains({t}, '/') THEN try_strptime({t}, {formats}) "
-        f"WHEN regexp_full_match({t}, '{ISO_RE}') THEN try_cast({t} AS TIMESTAMP) END"
-    )
-    if offsets:
-        parts = f"regexp_extract({t}, '{_OFFSET_RE}', ['s', 'h', 'm'])"
-        minutes = (
-            f"(CASE {parts}.s WHEN '-' THEN -1 ELSE 1 END) * "
-            f"(coalesce(try_cast({parts}.h AS INTEGER), 0) * 60 "
-            f"+ coalesce(try_cast(nullif({parts}.m, '') AS INTEGER), 0))"
-        )
-        utc = f"({local}) - to_minutes(CASE WHEN {parts}.s = '' THEN 0 ELSE {minutes} END)"
+    if order is None:
+        slash = "NULL::TIMESTAMP"
     else:
-        utc = local
-    if timezone is None:
-        return utc
-    zone = sql_string(timezone)
+        formats = "[" + ", ".join(sql_string(f) for f in SLASH_FORMATS[order]) + "]"
+        slash = f"try_strptime({t}, {formats})"
+    # Cheap tests first: only values with a sign after the date pay for the regular expression.
+    tail = f"substr({t}, 11)"
+    has_offset = f"(contains({tail}, '+') OR contains({tail}, '-'))"
+    parts = f"regexp_extract({t}, '{_OFFSET_RE}', ['s', 'h', 'm'])"
+    minutes = (
+        f"(CASE {parts}.s WHEN '-' THEN -1 ELSE 1 END) * "
+        f"(try_cast({parts}.h AS INTEGER) * 60 + coalesce(try_cast(nullif({parts}.m, '') "
+        "AS INTEGER), 0))"
+    )
+    iso = f"try_cast({t} AS TIMESTAMP)"
+    if timezone is not None:
+        zone = sql_string(timezone)
+        local = f"timezone('UTC', timezone({zone}, {iso}))"
+        iso = f"CASE WHEN ends_with({t}, 'Z') THEN {iso} ELSE {local} END"
+        slash = f"timezone('UTC', timezone({zone}, {slash}))"
+    value = (
+        f"CASE WHEN contains({t}, '/') THEN {slash} "
+        f"WHEN {has_offset} THEN try_cast({t} AS TIMESTAMP) - to_minutes({minutes}) "
+        f"ELSE {iso} END"
+    )
+    return value
+
+
+def plausible_sql(column: str) -> str:
+    """Return `column` (a parsed TIMESTAMP) when its year is plausible, else NULL.
+
+    Apply it to a computed column, not to `timestamp_sql` itself, so the parse runs once.
+    """
     return (
-        f"CASE WHEN regexp_matches({t}, '{_ZONE_RE}') THEN {utc} "
-        f"ELSE timezone('UTC', timezone({zone}, {local})) END"
+        f"CASE WHEN {column} >= TIMESTAMP '{EARLIEST}' AND {column} < TIMESTAMP '{LATEST}' "
+        f"THEN {column} END"
     )
 
 
@@ -427,13 +483,16 @@ def decide_date_order(
     example = stats[f"{name}_ambiguous_ex"]
     if example is None:
         return date_order or "dmy"
-    if date_order is None:  # SPEC 4: the setting decides, default day-first, and we say so
-        notes.append(
-            f"{file}, column {column!r}: dates read day-first (D/M/YYYY, LearnUpon's convention), "
-            f"for example {example!r}; no value settles the order. If they are month-first, "
-            "load again with --date-order mdy (or the setting on the Data page)"
+    if date_order is None:
+        # A wrong guess moves dates by months without any sign, so the user must choose.
+        raise InputRefused(
+            file,
+            f"the dates are ambiguous: {example!r} could be day-first or month-first, and no value "
+            "in the column settles it; it would be read day-first (LearnUpon's convention)",
+            column=column,
+            hint="Choose the order with --date-order dmy or --date-order mdy (the Data page has "
+            "the same setting), then load again",
         )
-        return "dmy"
     notes.append(
         f"{file}, column {column!r}: dates read {DATE_ORDER_NAMES[date_order]} as chosen "
         f"(for example {example!r}); the data alone does not show the order"
