@@ -396,11 +396,21 @@ class LearnUponClient:
         has been seen serving 499 users a page).
         """
         number = 1
+        previous = b""
         while True:
             response, payload = self._get_json("/users", {"page": number}, number)
             rows = self._user_rows(payload, number)
             if not rows:
                 return
+            current = _header_int(response, "LU-Current-Page")
+            if (current is not None and current != number) or response.content == previous:
+                # Something between us and LearnUpon ignores ?page=; without this the sync
+                # would ask for the same users forever.
+                raise BadResponse(
+                    f"asked for page {number} of the users and got page {current or number - 1} "
+                    "again; a proxy may be dropping the ?page= parameter; " + PORTAL_HINT
+                )
+            previous = response.content
             users = []
             for i, raw in enumerate(rows, start=1):
                 try:

@@ -149,6 +149,30 @@ def test_an_unreadable_timestamp_is_a_bad_response_naming_user_and_field() -> No
         list(client.iter_users())
 
 
+@pytest.mark.parametrize("current_page_header", [True, False])
+def test_a_server_that_ignores_the_page_parameter_is_caught(current_page_header: bool) -> None:
+    asked: list[str] = []
+
+    def same_page_always(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params["page"])
+        headers = {"LU-Has-Next-Page": "true"}
+        if current_page_header:
+            headers["LU-Current-Page"] = "1"
+        user = {"id": 1, "email": "a@b.c", "enabled": True}
+        return httpx.Response(200, json={"user": [user]}, headers=headers)
+
+    with (
+        LearnUponClient(
+            "https://acme.learnupon.com/api/v1",
+            CREDS,
+            transport=httpx.MockTransport(same_page_always),
+        ) as client,
+        pytest.raises(BadResponse, match="asked for page 2 of the users and got page 1 again"),
+    ):
+        list(client.iter_users())
+    assert asked == ["1", "2"]
+
+
 def test_portal_base_url_is_the_documented_one() -> None:
     assert portal_base_url("acme") == "https://acme.learnupon.com/api/v1"
 
