@@ -13,6 +13,7 @@ import pytest
 from dashboard.errors import ExportBlocked, InputRefused
 from dashboard.exporting import (
     ExportProfile,
+    _undo_problems,
     build_export,
     default_profile,
     export_history,
@@ -303,6 +304,28 @@ def test_pre_flight_failure(store: Store, body: bytes, message: str) -> None:
     add_snapshot(store, _portal(), as_of=AS_OF)
     problems = _checked(store, body)
     assert any(message in p for p in problems), problems
+
+
+def test_identifier_with_a_line_break_is_refused(store: Store) -> None:
+    add_snapshot(store, _portal(), as_of=AS_OF)
+    problems = _checked(store, b'email,enabled\r\n"Adam@example.com\r\nx",false\r\n')
+    assert any("line break" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("undo", "message"),
+    [
+        (b"email,enabled\r\na@x.com,true\r\nb@x.com,true\r\n", None),
+        (b"email,enabled\r\na@x.com,true\r\nc@x.com,true\r\n", "differ"),
+        (b"email,enabled\r\na@x.com,true\r\nb@x.com,false\r\n", "differ"),
+        (b"email,enabled\r\na@x.com,true\r\n", "row count"),
+        (b"email,enabled\na@x.com,true\nb@x.com,true\n", "CRLF"),
+    ],
+)
+def test_undo_file_must_mirror_the_deactivation_file(undo: bytes, message: str | None) -> None:
+    deactivation = b"email,enabled\r\na@x.com,false\r\nb@x.com,false\r\n"
+    problems = _undo_problems(deactivation, undo, default_profile())
+    assert problems == [] if message is None else message in problems[0]
 
 
 def test_pre_flight_names_the_rule_that_protects(store: Store) -> None:

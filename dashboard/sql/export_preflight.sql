@@ -1,8 +1,8 @@
 -- Pre-flight: every row of an upload file (registered as preflight_rows(row_no, identifier,
 -- status)) checked against itself and the review of the snapshot. Returns the rows that must not
--- be uploaded with the first problem found: empty identifier, a formula character at the start of
--- a cell, a status other than $value, listed twice, no such account, more than one account,
--- disabled, protected, or not flagged.
+-- be uploaded with the first problem found: empty identifier, a line break inside one, a formula
+-- character at the start of a cell, a status other than $value, listed twice, no such account,
+-- more than one account, disabled, protected, or not flagged.
 WITH reviewed AS (
     SELECT CASE WHEN $by_username THEN username ELSE email END AS identifier,
            enabled, category, protected_by, reason
@@ -30,6 +30,7 @@ judged AS (
         l.times,
         CASE
             WHEN coalesce(trim(m.identifier), '') = '' THEN 'empty'
+            WHEN contains(m.identifier, chr(10)) OR contains(m.identifier, chr(13)) THEN 'line_break'
             WHEN left(m.identifier, 1) IN ('=', '+', '-', '@', chr(9), chr(13))
                 OR left(m.status, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN 'formula'
             WHEN m.status IS DISTINCT FROM $value THEN 'status'
