@@ -44,7 +44,7 @@ WHERE_CREDENTIALS_GO = (
 _PORTAL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 _PORTAL_HOST = re.compile(r"^(?:https?://)?([a-z0-9-]+)\.learnupon\.com/?", re.IGNORECASE)
 
-Progress = Callable[[float | None, str], None]
+Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -230,8 +230,10 @@ def sync_from_settings(
     """Pull every user of the portal and store them as one snapshot; return the LoadResult.
 
     Raises SyncFailed (exit code 3) with what to do when the portal, the credentials or the
-    API fail; the database is then exactly as it was. `client_options` go to LearnUponClient
-    (timeouts, retries, the rate-limit window, an injected transport).
+    API fail; the database is then exactly as it was. `progress(fraction, text)` hears of every
+    page (pages and accounts so far, fraction 0.0 as the total is unknown), then of the commit.
+    `client_options` go to LearnUponClient (timeouts, retries, the rate-limit window, an injected
+    transport).
     """
     target = resolve_target(
         portal=portal,
@@ -251,7 +253,8 @@ def sync_from_settings(
                 digest.update(page.body)
                 users.extend(page.users)
                 if progress is not None:
-                    progress(None, f"Fetched page {page.number}: {len(users):,} accounts so far")
+                    # 0.0 while pages arrive: LearnUpon never says how many pages there are
+                    progress(0.0, f"Fetched page {page.number}: {len(users):,} accounts so far")
     except LearnUponError as exc:
         failure = str(exc)
     if failure is not None:

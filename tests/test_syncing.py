@@ -137,21 +137,35 @@ def test_transient_faults_during_a_sync_are_ridden_out(fake_lu, store: Store, no
 
 @pytest.mark.usefixtures("api_env")
 def test_progress_reports_pages_and_accounts_so_far(fake_lu, store: Store, no_secrets) -> None:
-    seen: list[tuple[float | None, str]] = []
-    sync(
-        store,
-        fake_lu(make_users(1200), page_size=500),
-        no_secrets,
-        progress=lambda f, t: seen.append((f, t)),
-    )
-    fetched = [t for f, t in seen if f is None]
-    assert fetched == [
-        "Fetched page 1: 500 accounts so far",
-        "Fetched page 2: 1,000 accounts so far",
-        "Fetched page 3: 1,200 accounts so far",
+    seen: list[tuple[float, str]] = []
+    fake = fake_lu(make_users(1200), page_size=500)
+    sync(store, fake, no_secrets, progress=lambda f, t: seen.append((f, t)))
+    assert seen[:3] == [
+        (0.0, "Fetched page 1: 500 accounts so far"),
+        (0.0, "Fetched page 2: 1,000 accounts so far"),
+        (0.0, "Fetched page 3: 1,200 accounts so far"),
     ]
-    fractions = [f for f, _ in seen if f is not None]
-    assert fractions and fractions == sorted(fractions) and fractions[-1] == 1.0
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+@pytest.mark.usefixtures("api_env")
+def test_the_apps_progress_bar_can_follow_a_sync(fake_lu, store: Store, no_secrets) -> None:
+    from dashboard.ui import progress_reporter
+
+    class Bar:
+        def __init__(self) -> None:
+            self.shown: list[tuple[float, str]] = []
+
+        def progress(self, value: float, text: str) -> None:
+            self.shown.append((value, text))
+
+    bar = Bar()
+    sync(
+        store, fake_lu(make_users(700), page_size=500), no_secrets, progress=progress_reporter(bar)
+    )
+    assert bar.shown[0] == (0.0, "Fetched page 1: 500 accounts so far")
+    assert bar.shown[-1][0] == 1.0
 
 
 # -- failures leave the database as it was --------------------------------------------------------
