@@ -16,6 +16,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -247,12 +248,13 @@ def _parse_upload(data: bytes, profile: ExportProfile, file: str) -> _Parsed:
         )
         return _Parsed(problems, [], [], [])
     body = records[1:]
-    bad_shape = [n for n, r in enumerate(body, start=2) if len(r) != 2]
-    if bad_shape:
-        _listed(problems, f"{file}: rows without exactly 2 fields", [f"row {n}" for n in bad_shape])
+    if body and set(map(len, body)) != {2}:
+        bad_shape = [f"row {n}" for n, r in enumerate(body, start=2) if len(r) != 2]
+        _listed(problems, f"{file}: rows without exactly 2 fields", bad_shape)
         return _Parsed(problems, [], [], [])
-    first, second = (list(col) for col in zip(*body, strict=True)) if body else ([], [])
-    identifiers, statuses = (second, first) if profile.status_first else (first, second)
+    id_pos, status_pos = (1, 0) if profile.status_first else (0, 1)
+    identifiers = list(map(itemgetter(id_pos), body))
+    statuses = list(map(itemgetter(status_pos), body))
     return _Parsed(problems, list(range(2, len(body) + 2)), identifiers, statuses)
 
 
