@@ -124,9 +124,9 @@ else:
 
 def test_cli_writes_while_another_process_reviews(seeded: Store, tmp_path: Path) -> None:
     """A `load` subprocess and a reviewing subprocess take turns on the file lock; both succeed."""
-    loads = 3
+    loads = 2
     users, act = tmp_path / "users.csv", tmp_path / "act.csv"
-    write_reports(users, act, 40_000, 120_000)
+    write_reports(users, act, 20_000, 60_000)
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(seeded.path), str(1 + loads)],
         cwd=ROOT,
@@ -135,7 +135,8 @@ def test_cli_writes_while_another_process_reviews(seeded: Store, tmp_path: Path)
         text=True,
     )
     try:
-        time.sleep(1.0)  # let the reader start its loop first
+        first = reader.stdout.readline()  # the reader has reviewed the first snapshot
+        assert first, reader.stderr.read()
         for _ in range(loads):
             proc = subprocess.run(
                 [
@@ -155,13 +156,13 @@ def test_cli_writes_while_another_process_reviews(seeded: Store, tmp_path: Path)
                 timeout=120,
             )
             assert proc.returncode == 0, proc.stderr
-            assert json.loads(proc.stdout)["users"] == 40_000
+            assert json.loads(proc.stdout)["users"] == 20_000
         out, err = reader.communicate(timeout=150)
     finally:
         reader.kill()
     assert reader.returncode == 0, err
-    seen = [json.loads(line) for line in out.splitlines()]
-    assert seen
+    seen = [json.loads(line) for line in [first, *out.splitlines()]]
+    assert seen[0][0] == 1
     for snapshot_id, users, reviewed in seen:
         assert reviewed == users, f"review of snapshot #{snapshot_id} saw {reviewed} of {users}"
     assert seen[-1][0] == seeded.snapshot().snapshot_id
