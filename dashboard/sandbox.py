@@ -35,6 +35,8 @@ from dashboard.store import Store, quote_ident, sql
 SANDBOX_TABLES = ("accounts", "activity", "snapshots", "exports", "decisions")
 # Tables holding one row per account (or report row) per snapshot: fed for one snapshot only.
 PER_SNAPSHOT = frozenset({"accounts", "activity"})
+# Where the copied rows live; queries read them through views in `main` with the product's types.
+STORAGE_SCHEMA = "sandbox_storage"
 EXAMPLES = (
     "sandbox_example_types",
     "sandbox_example_never_signed_in",
@@ -46,6 +48,7 @@ DEFAULT_MAX_ROWS = 1_000_000
 DEFAULT_TIMEOUT_S = 30.0
 MAX_QUERY_CHARS = 100_000
 FEED_BATCH_ROWS = 250_000
+FEED_CHUNK_ROWS = 2_000_000
 RESULT_BATCH_ROWS = 65_536
 # Room for sorts, joins and aggregates on top of the tables the sandbox holds in memory.
 WORK_MEMORY_BYTES = 2 * 1024**3
@@ -330,6 +333,7 @@ class Sandbox:
             snapshot_id = store.snapshot(snapshot_id).snapshot_id
         con = cls._connect()
         try:
+            con.execute(f"CREATE SCHEMA {STORAGE_SCHEMA}")
             with store.read() as src:
                 for table in wanted:
                     cls._feed(src, con, table, snapshot_id)
@@ -347,23 +351,46 @@ class Sandbox:
         snapshot_id: int | None,
     ) -> None:
         columns = _columns(src, table)
-        # Same column types as the product's table, without its keys and defaults.
-        con.execute(
-            f"CREATE TABLE {quote_ident(table)} ("
-            + ", ".join(f"{quote_ident(name)} {dtype}" for name, dtype in columns)
-            + ")"
+        # MAP columns travel as lists of (key, value) entries: DuckDB checks every key of every
+        # map it reads from Arrow, which costs more than all the other columns together. The
+        # view below turns them back into maps, only for the rows a query reads.
+        exported = ", ".join(
+            f"map_entries({quote_ident(n)}) AS {quote_ident(n)}"
+            if t.startswith("MAP(")
+            else quote_ident(n)
+            for n, t in columns
         )
-        query = f"SELECT * FROM {quote_ident(table)}"
+        query = f"SELECT {exported} FROM {quote_ident(table)}"
         params: list[Any] = []
         if table in PER_SNAPSHOT:
             query += " WHERE snapshot_id = ?"
             params = [snapshot_id]
-        rows = src.sql(query, params=params).to_arrow_reader(FEED_BATCH_ROWS)
-        con.register("sandbox_feed", rows)
-        try:
-            con.execute(f"INSERT INTO {quote_ident(table)} SELECT * FROM sandbox_feed")
-        finally:
-            con.unregister("sandbox_feed")
+        stored = f"{STORAGE_SCHEMA}.{quote_ident(table)}"
+        reader = src.sql(query, params=params).to_arrow_reader(FEED_BATCH_ROWS)
+        # Inserted a few batches at a time: all threads scan a table of several batches, and
+        # holding only a chunk in Arrow keeps the peak memory low.
+        chunk: list[pa.RecordBatch] = []
+        created = False
+        for batch in [*_batches(reader), None]:
+            if batch is not None:
+                chunk.append(batch)
+            if batch is None or len(chunk) * FEED_BATCH_ROWS >= FEED_CHUNK_ROWS:
+                con.register("sandbox_feed", pa.Table.from_batches(chunk, schema=reader.schema))
+                try:
+                    verb = f"INSERT INTO {stored}" if created else f"CREATE TABLE {stored} AS"
+                    con.execute(f"{verb} SELECT * FROM sandbox_feed")
+                finally:
+                    con.unregister("sandbox_feed")
+                created = True
+                chunk = []
+        # The view gives every column the product's own type.
+        shown = ", ".join(
+            f"CAST(map_from_entries({quote_ident(n)}) AS {t}) AS {quote_ident(n)}"
+            if t.startswith("MAP(")
+            else f"CAST({quote_ident(n)} AS {t}) AS {quote_ident(n)}"
+            for n, t in columns
+        )
+        con.execute(f"CREATE VIEW main.{quote_ident(table)} AS SELECT {shown} FROM {stored}")
 
     @staticmethod
     def _lock_down(con: duckdb.DuckDBPyConnection) -> str:
