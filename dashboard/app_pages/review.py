@@ -70,13 +70,16 @@ with st.container(border=True):
         required=True,
         key="rv_cutoff",
     )
-    cutoff_date = c2.date_input(
-        "Cutoff date",
-        format="YYYY-MM-DD",
-        disabled=choice != "date",
-        max_value=snap.as_of + timedelta(days=3650),
-        key="rv_date",
-    )
+    if choice == "date":
+        cutoff_date = c2.date_input(
+            "Cutoff date",
+            format="YYYY-MM-DD",
+            max_value=snap.as_of + timedelta(days=3650),
+            key="rv_date",
+        )
+    else:
+        cutoff_date = None
+        c2.metric("Cutoff date", f"{snap.as_of - timedelta(days=int(choice)):%Y-%m-%d}")
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
     types = c1.multiselect("Protect user types", USER_TYPES, key="rv_types")
     domains = c2.text_input(
