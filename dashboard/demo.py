@@ -335,8 +335,9 @@ def generate() -> tuple[bytes, bytes]:
     return _csv(USERS_HEADER, users), _csv(ACTIVITY_HEADER, activity)
 
 
-def write_demo(directory: Path = DEMO_DIR) -> tuple[Path, Path]:
-    """Write the demo reports into `directory`; return their paths (users, activity)."""
+def write_demo(directory: Path | None = None) -> tuple[Path, Path]:
+    """Write the demo reports into `directory` (default data/demo); return their paths."""
+    directory = DEMO_DIR if directory is None else directory
     directory.mkdir(parents=True, exist_ok=True)
     users, activity = generate()
     paths = (directory / "users.csv", directory / "activity.csv")
