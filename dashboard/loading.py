@@ -30,7 +30,8 @@ _TIMESTAMP_FIELDS = ("created_at", "last_sign_in_at", "account_expires")
 _IDENTITY_LABEL = {"email": "e-mail", "username": "username", "user_id": "user id"}
 _FORMATS_HINT = (
     "Write it as YYYY-MM-DD HH:MM:SS (ISO 8601, with Z or an offset if needed), D/M/YYYY [H:MM] "
-    "or M/D/YYYY [H:MM]"
+    "or M/D/YYYY [H:MM]; a year before 1970 or after 2099 is taken for a placeholder: leave "
+    "the cell empty instead"
 )
 
 
