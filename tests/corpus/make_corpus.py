@@ -622,6 +622,8 @@ def build() -> None:
                 "2024-04-03",
             )
         ],
+        known_gap="SPEC 4 reads an ambiguous column day-first and says so; the loader refuses "
+        "it until --date-order is given (a deliberate choice in tabular.decide_date_order)",
     )
     case(
         "date_ambiguous_day_month.csv",
@@ -670,9 +672,7 @@ def build() -> None:
         "refuse",
         row=2,
         column="Last Login",
-        phrase=r"date|year",
-        known_gap="no plausibility window for sign-in and creation dates: year 1 loads as a "
-        "real sign-in",
+        phrase=r"1970|2099|placeholder|plausib",
     )
     case(
         "date_time_without_date.csv",
@@ -690,9 +690,7 @@ def build() -> None:
         "refuse",
         row=4,
         column="Date Created",
-        phrase=r"future|date|year",
-        known_gap="no plausibility window: a creation date in 9999 loads, and the account can "
-        "then never be flagged",
+        phrase=r"1970|2099|placeholder|plausib|future",
     )
     iso = [list(r) for r in ROWS]
     iso[0][COL["Last Login"]] = "2025-11-02T09:15:00Z"
