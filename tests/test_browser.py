@@ -170,7 +170,7 @@ def test_changing_the_cutoff_on_review(served: Served, page: Page) -> None:
     go_to(page, "Review")
     default = review(served.store, rules_from_options(served.store)).flagged
     assert metric_value(page, "Flagged") == f"{default:,}"
-    page.get_by_role("radio", name="365 days before as-of").click()
+    page.get_by_role("radio", name="365 days", exact=True).click()
     year = review(served.store, rules_from_options(served.store, inactive_days=365)).flagged
     assert year != default
     expect(
@@ -186,7 +186,7 @@ def test_exported_deactivation_file_matches_the_cli(
     from dashboard.cli import main
 
     go_to(page, "Review")
-    page.get_by_role("radio", name="180 days before as-of").click()
+    page.get_by_role("radio", name="180 days", exact=True).click()
     wait_idle(page)
     go_to(page, "Export")
     page.get_by_role("button", name="Prepare export").click()

@@ -15,7 +15,7 @@ from dashboard.ui import page_start, progress_reporter, show_error
 
 IGNORE = "(not used)"
 DATE_ORDERS = {
-    None: "Decide from the data (day-first when ambiguous)",
+    None: "From the data (day-first if unsure)",
     "dmy": "Day first (D/M/YYYY)",
     "mdy": "Month first (M/D/YYYY)",
 }
@@ -115,9 +115,10 @@ def _mapping_form(upload, kind: str) -> dict[str, str] | None:
         st.subheader(f"Map the columns of {upload.name}")
         st.caption("Say which field each column holds; leave the others as not used.")
         chosen = {}
+        grid = st.columns(3)
         for i, header in enumerate(headers):
             current = mapping.get(header, IGNORE)
-            chosen[header] = st.selectbox(
+            chosen[header] = grid[i % 3].selectbox(
                 header or f"(column {i + 1})",
                 options,
                 index=options.index(current) if current in options else 0,

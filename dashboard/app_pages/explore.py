@@ -69,7 +69,9 @@ with left:
                 f"The download holds up to {DOWNLOAD_ROWS:,}."
             )
         st.caption(note)
-        st.dataframe(frame, hide_index=True, width="stretch", height=360)
+        st.dataframe(
+            frame, hide_index=True, width="stretch", height="auto" if len(frame) <= 10 else 400
+        )
 
         def _csv(q: str = outcome["query"]) -> bytes:
             result = sandbox.run(q, max_rows=DOWNLOAD_ROWS)

@@ -64,9 +64,9 @@ with st.container(border=True):
     st.markdown("**Rules**")
     c1, c2 = st.columns([3, 2])
     choice = c1.segmented_control(
-        "Cutoff: flag accounts with no activity since",
+        "Cutoff: flag accounts with no activity in the last (days before as-of) or since a date",
         cutoff_choices,
-        format_func=lambda v: "a date" if v == "date" else f"{v} days before as-of",
+        format_func=lambda v: "a date" if v == "date" else f"{v} days",
         required=True,
         key="rv_cutoff",
     )
