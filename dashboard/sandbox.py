@@ -176,7 +176,7 @@ def _explain_error(exc: Exception, timed_out: bool, timeout_s: float, memory: st
         return QueryRefused(
             f"query needed more than the sandbox's {memory} of memory; {_HOW_TO_NARROW}"
         )
-    if "configuration has been locked" in str(exc):
+    if "configuration has been locked" in text:
         return _refuse("settings cannot be changed in the sandbox")
     message = str(exc).strip()
     missing = _MISSING_TABLE.search(message)
@@ -328,7 +328,8 @@ class Sandbox:
         `tables` limits which of SANDBOX_TABLES are copied in (the others are absent, not empty).
         With no snapshot loaded yet, the per-snapshot tables are there but empty.
         """
-        wanted = [t for t in SANDBOX_TABLES if t in set(tables)]
+        chosen = set(tables)
+        wanted = [t for t in SANDBOX_TABLES if t in chosen]
         if snapshot_id is not None or not store.is_empty():
             snapshot_id = store.snapshot(snapshot_id).snapshot_id
         con = cls._connect()
@@ -458,12 +459,16 @@ class Sandbox:
         reader = cur.sql(text).to_arrow_reader(RESULT_BATCH_ROWS)
         kept: list[pa.RecordBatch] = []
         count = 0
-        # One row past the cap is enough to know the result was cut.
-        for batch in _batches(reader):
-            kept.append(batch)
-            count += batch.num_rows
-            if count > max_rows:
-                break
+        try:
+            # One row past the cap is enough to know the result was cut.
+            for batch in _batches(reader):
+                kept.append(batch)
+                count += batch.num_rows
+                if count > max_rows:
+                    break
+        finally:
+            # Stops the rest of the query, so that the rollback can run on this cursor.
+            reader.close()
         table = pa.Table.from_batches(kept, schema=reader.schema)
         return table, count > max_rows
 
