@@ -228,6 +228,13 @@ ESCAPES = [
         "set_config does not exist",
     ),
     ("getenv", "SELECT getenv('HOME')", "getenv does not exist"),
+    (
+        "logging_to_a_file",
+        "SELECT * FROM enable_logging(storage = 'file', storage_path = '{tmp}/out/log')",
+        "settings cannot be changed",
+    ),
+    ("profiling_function", "SELECT * FROM enable_profiling()", "settings cannot be changed"),
+    ("parquet_metadata", "SELECT * FROM parquet_metadata('{tmp}/secret.parquet')", FILES),
     ("use", "USE system", SETTINGS),
     ("set_variable", "SET VARIABLE home = '/root'", SETTINGS),
     ("create_table", "CREATE TABLE stolen AS SELECT * FROM accounts", "CREATE makes"),
