@@ -122,6 +122,7 @@ else:
 """
 
 
+@pytest.mark.slow
 def test_cli_writes_while_another_process_reviews(seeded: Store, tmp_path: Path) -> None:
     """A `load` subprocess and a reviewing subprocess take turns on the file lock; both succeed."""
     loads = 2
