@@ -16,6 +16,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,25 @@ class _Parsed:
     statuses: list[str]
 
 
+def _records(text: str, sep: str) -> list[list[str]]:
+    """Return the CSV records of `text` as Python's csv module reads them.
+
+    Without quotes, lone CR or LF, or empty lines, the module's result is plain splitting on CRLF
+    and the separator, done here with C-level string methods; anything else goes through it.
+    """
+    crlf = text.count(CRLF)
+    plain = (
+        '"' not in text
+        and text.count("\r") == crlf == text.count("\n")
+        and text.endswith(CRLF)
+        and not text.startswith(CRLF)
+        and CRLF + CRLF not in text
+    )
+    if not plain:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    return list(map(str.split, text.split(CRLF)[:-1], repeat(sep)))
+
+
 def _parse_upload(data: bytes, profile: ExportProfile, file: str) -> _Parsed:
     problems: list[str] = []
     if data.startswith(BOM):
@@ -238,7 +258,7 @@ def _parse_upload(data: bytes, profile: ExportProfile, file: str) -> _Parsed:
         return _Parsed(problems, [], [], [])
     if not text.endswith(CRLF) or text.count("\n") != text.count(CRLF):
         problems.append(f"{file}: every line must end with CRLF, the last one included")
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=profile.separator))
+    records = _records(text, profile.separator)
     header = (
         profile.separator.join(_cell(c, profile.separator) for c in records[0]) if records else ""
     )
@@ -309,11 +329,16 @@ def _check_rows(
             "status": pa.array(parsed.statuses, pa.string()),
         }
     )
+    by_username = profile.identifier_field == "username"
     with open_review(store, rules, snapshot_id, as_of) as scope:
         scope.cur.register("preflight_rows", rows)
-        bad = scope.run(
-            "export_preflight", by_username=profile.identifier_field == "username", value=value
-        ).fetchall()
+        matched, refused, distinct = scope.run(
+            "export_preflight_summary", by_username=by_username, value=value
+        ).fetchone()
+        n = len(parsed.row_nos)
+        if matched == n and refused == 0 and distinct == n:
+            return []
+        bad = scope.run("export_preflight", by_username=by_username, value=value).fetchall()
     found: dict[str, list[str]] = {k: [] for k in PROBLEMS}
     for problem, row_no, ident, status, accounts, times, category, protected_by, reason in bad:
         where = f"row {row_no} {ident!r}"
@@ -400,8 +425,7 @@ def build_export(
             else parse_template(template, name=template_name, identity=snap.identity)
         )
         files = _write_bodies(store, rules, result, profile, include_sheet)
-        head = (profile.header + CRLF).encode("utf-8")
-        deactivation, undo = head + files["deactivation"], head + files["undo"]
+        deactivation = (profile.header + CRLF).encode("utf-8") + files["deactivation"]
         common = {"snapshot_id": snap.snapshot_id, "as_of": result.as_of}
         parsed = _parse_upload(deactivation, profile, "deactivation file")
         problems = parsed.problems + _check_rows(
@@ -413,8 +437,9 @@ def build_export(
             file="deactivation file",
             **common,
         )
-    problems += _undo_problems(deactivation, undo, profile)
     rows = len(parsed.row_nos)
+    undo, flip_problems = _flip(deactivation, profile, rows)
+    problems += flip_problems
     if not problems and rows != result.flagged:
         problems.append(f"the file has {rows:,} rows but the review flags {result.flagged:,}")
     return ExportBundle(
@@ -428,33 +453,23 @@ def build_export(
     )
 
 
-def _undo_problems(deactivation: bytes, undo: bytes, profile: ExportProfile) -> list[str]:
-    """Return why the undo file is not the checked deactivation file with every status flipped.
+def _flip(deactivation: bytes, profile: ExportProfile, rows: int) -> tuple[bytes, list[str]]:
+    """Return the undo file (the deactivation file with every status value flipped) and problems.
 
-    Compared line by line (a parse costs as much again), which is enough because the deactivation
-    file has just passed the full pre-flight check.
+    A byte-level replacement of the status cell at each line's end (or start, for a status-first
+    profile). It is exact because the checked file has no line break inside a cell; the count of
+    replacements must equal the row count, or the undo file is refused.
     """
-    sep, off, on = (
-        profile.separator,
-        _cell(profile.false_value, profile.separator),
-        _cell(profile.true_value, profile.separator),
-    )
-    try:
-        text = undo.decode("utf-8")
-    except UnicodeDecodeError:
-        return ["undo file: it is not UTF-8"]
-    if not text.endswith(CRLF) or text.count("\n") != text.count(CRLF):
-        return ["undo file: every line must end with CRLF, the last one included"]
-    lines, checked = text.split(CRLF), deactivation.decode("utf-8").split(CRLF)
-    if len(lines) != len(checked) or lines[0] != checked[0]:
-        return ["undo file: its header or row count differs from the deactivation file's"]
+    sep = profile.separator
+    off, on = _cell(profile.false_value, sep), _cell(profile.true_value, sep)
+    head, _, body = deactivation.partition(CRLF.encode())
     if profile.status_first:
-        flipped = [on + sep + line[len(off) + len(sep) :] for line in checked[1:-1]]
+        old, new, body = (CRLF + off + sep).encode(), (CRLF + on + sep).encode(), b"\r\n" + body
     else:
-        flipped = [line[: -len(off) - len(sep)] + sep + on for line in checked[1:-1]]
-    if flipped != lines[1:-1]:
-        return ["undo file: its accounts or values differ from the deactivation file's"]
-    return []
+        old, new = (sep + off + CRLF).encode(), (sep + on + CRLF).encode()
+    problems = [] if body.count(old) == rows else ["undo file: could not flip every row's status"]
+    flipped = body.replace(old, new)
+    return head + CRLF.encode() + (flipped[2:] if profile.status_first else flipped), problems
 
 
 def _write_bodies(
@@ -464,24 +479,23 @@ def _write_bodies(
     profile: ExportProfile,
     include_sheet: bool,
 ) -> dict[str, bytes]:
-    """Return the upload bodies (and the sheet) as DuckDB writes them, through a private folder."""
+    """Return the deactivation body (and the sheet) as DuckDB writes them, via a private folder."""
     by_username = profile.identifier_field == "username"
     out: dict[str, bytes] = {}
     with (
         tempfile.TemporaryDirectory(prefix="lu-seats-export-") as tmp,
         open_review(store, rules, result.snapshot.snapshot_id, result.as_of) as scope,
     ):
-        for kind, value in (("deactivation", profile.false_value), ("undo", profile.true_value)):
-            path = Path(tmp) / f"{kind}.csv"
-            scope.run(
-                "export_upload",
-                path=str(path),
-                by_username=by_username,
-                sep=profile.separator,
-                status_first=profile.status_first,
-                value=value,
-            )
-            out[kind] = path.read_bytes()
+        path = Path(tmp) / "deactivation.csv"
+        scope.run(
+            "export_upload",
+            path=str(path),
+            by_username=by_username,
+            sep=profile.separator,
+            status_first=profile.status_first,
+            value=profile.false_value,
+        )
+        out["deactivation"] = path.read_bytes()
         if include_sheet:
             path = Path(tmp) / "sheet.csv"
             scope.run("export_sheet", path=str(path), by_username=by_username)

@@ -13,7 +13,8 @@ import pytest
 from dashboard.errors import ExportBlocked, InputRefused
 from dashboard.exporting import (
     ExportProfile,
-    _undo_problems,
+    _flip,
+    _records,
     build_export,
     default_profile,
     export_history,
@@ -313,19 +314,47 @@ def test_identifier_with_a_line_break_is_refused(store: Store) -> None:
 
 
 @pytest.mark.parametrize(
-    ("undo", "message"),
+    ("profile", "deactivation", "undo"),
     [
-        (b"email,enabled\r\na@x.com,true\r\nb@x.com,true\r\n", None),
-        (b"email,enabled\r\na@x.com,true\r\nc@x.com,true\r\n", "differ"),
-        (b"email,enabled\r\na@x.com,true\r\nb@x.com,false\r\n", "differ"),
-        (b"email,enabled\r\na@x.com,true\r\n", "row count"),
-        (b"email,enabled\na@x.com,true\nb@x.com,true\n", "CRLF"),
+        (
+            default_profile(),
+            b'email,enabled\r\n"a,false"@x.com,false\r\nb@x.com,false\r\n',
+            b'email,enabled\r\n"a,false"@x.com,true\r\nb@x.com,true\r\n',
+        ),
+        (
+            ExportProfile(identifier_title="E", status_title="S", status_first=True, separator=";"),
+            b"S;E\r\nfalse;false;x@y.z\r\n",
+            b"S;E\r\ntrue;false;x@y.z\r\n",
+        ),
+        (default_profile(), b"email,enabled\r\n", b"email,enabled\r\n"),
     ],
 )
-def test_undo_file_must_mirror_the_deactivation_file(undo: bytes, message: str | None) -> None:
-    deactivation = b"email,enabled\r\na@x.com,false\r\nb@x.com,false\r\n"
-    problems = _undo_problems(deactivation, undo, default_profile())
-    assert problems == [] if message is None else message in problems[0]
+def test_undo_file_flips_only_the_status_cell(
+    profile: ExportProfile, deactivation: bytes, undo: bytes
+) -> None:
+    rows = deactivation.count(b"\r\n") - 1
+    assert _flip(deactivation, profile, rows) == (undo, [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "email,enabled\r\na@x.com,false\r\n",
+        'email,enabled\r\n"a,b"@x.com,false\r\n',
+        "email,enabled\r\na@x.com,false",
+        "email,enabled\na@x.com,false\n",
+        "email,enabled\r\n\r\na@x.com,false\r\n",
+        "email,enabled\r\na@x.com\rb,false\r\n",
+        "email,enabled\r\na@x.com,false,extra\r\n,\r\n",
+    ],
+)
+def test_fast_record_split_reads_like_the_csv_module(text: str) -> None:
+    assert _records(text, ",") == list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_undo_file_is_refused_when_a_row_cannot_be_flipped() -> None:
+    flipped, problems = _flip(b"email,enabled\r\na@x.com,no\r\n", default_profile(), 1)
+    assert problems == ["undo file: could not flip every row's status"]
 
 
 def test_pre_flight_names_the_rule_that_protects(store: Store) -> None:
