@@ -28,6 +28,11 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
+store = get_store()
 with user_errors(), st.spinner("First start: loading the demo portal…"):
-    ensure_demo_once(get_store())
-page.run()
+    ensure_demo_once(store)
+# Holding one connection while the page runs lets DuckDB share the open database with every
+# connection the use cases open meanwhile: each then costs microseconds instead of a file open.
+# It is released when the page is done, so the command line can take its turn.
+with user_errors(), store.read():
+    page.run()
