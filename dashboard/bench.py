@@ -562,6 +562,8 @@ def summarise(
 def _load_phases(product: dict[str, Any]) -> dict[str, float]:
     """Return the load's seconds per phase, from the loader's progress reports (text -> s)."""
     marks = product["load_progress"]
+    if not marks:
+        return {}
     ends = [t for t, _f, _text in marks[1:]] + [product["load_s"]]
     phases: dict[str, float] = {}
     for (t, _f, text), end in zip(marks, ends, strict=True):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.bench import generate
+from dashboard.bench import generate, summarise
 from tests.conftest import ROOT
 
 USERS = 2_000
@@ -148,3 +148,36 @@ def test_generator_reuses_files_of_the_same_size(tmp_path: Path) -> None:
     bigger = generate(tmp_path, 300, 1_000)
     assert bigger.users == 300
     assert sum(1 for _ in bigger.users_csv.open(encoding="utf-8")) == 301
+
+
+def _job(flagged: int, seconds: float, **extra: object) -> dict:
+    return {"job_s": seconds, "flagged": flagged, "peak_rss_bytes": 100 * 2**20, **extra}
+
+
+def test_summary_reports_a_differing_deactivation_file_and_unmet_targets(tmp_path: Path) -> None:
+    data = generate(tmp_path, 50, 200)
+    product = _job(
+        1,
+        2.0,
+        load_s=1.5,
+        review_s=0.2,
+        export_s=0.3,
+        cutoff_change_s=0.25,
+        cutoff_change_runs_s=[0.25],
+        load_progress=[],
+        loaded={"users": 50, "activity_rows": 200, "activity_unmatched": data.unmatched},
+        review={"flagged": 1},
+    )
+    good = b"email,enabled\r\na@example.com,false\r\n"
+    files = {"product": good, "pandas": good, "duckdb": good.replace(b"false", b"FALSE")}
+    jobs = {"product": product, "pandas": _job(1, 3.0), "duckdb": _job(1, 1.0)}
+
+    result = summarise(data, jobs, files, generate_s=0.1)
+
+    assert result["deactivation"]["identical"] is False
+    assert result["counts_consistent"] is True
+    assert result["ratios"] == {"pandas_over_product": 1.5, "product_over_duckdb": 2.0}
+    assert result["targets"]["pandas_3x"] is False
+    assert result["targets"]["within_1_5x_duckdb"] is False
+    assert result["targets"]["cutoff_change_under_200ms"] is False
+    assert result["targets"]["peak_under_2gib"] is True
