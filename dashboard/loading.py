@@ -190,6 +190,25 @@ def _stats(cur: duckdb.DuckDBPyConnection, query: str) -> dict[str, Any]:
     return dict(zip(names, rel.fetchone(), strict=True))
 
 
+def _locator(
+    cur: duckdb.DuckDBPyConnection, table: str, column: str, row: Callable[[int], int] | int
+) -> Callable[[str], int | None]:
+    """Return a function giving the row of the first cell of `column` holding a value.
+
+    `row` turns a rowid into a row number, or is the row number of rowid 0.
+    """
+
+    def locate(value: str) -> int | None:
+        hit = cur.execute(
+            f"SELECT min(rowid) FROM {table} WHERE {quote_ident(column)} = ?", [value]
+        ).fetchone()[0]
+        if hit is None:
+            return None
+        return row(hit) if callable(row) else int(hit) + row
+
+    return locate
+
+
 def _value_at(cur: duckdb.DuckDBPyConnection, table: str, column: str, rowid: int) -> str:
     return cur.execute(
         f"SELECT {quote_ident(column)} FROM {table} WHERE rowid = ?", [rowid]
@@ -313,7 +332,9 @@ def _stage_users(
 
     parsed: dict[str, str] = {}
     for f in stamps:
-        order = tabular.decide_date_order(file, columns[f], stats, f, date_order, notes)
+        order = tabular.decide_date_order(
+            file, columns[f], stats, f, date_order, notes, locate=_locator(cur, t, f, row)
+        )
         parsed[f] = tabular.timestamp_sql(f, order, timezone=timezone)
 
     def text(f: str) -> str:
@@ -485,7 +506,9 @@ def _diagnose(prep: _Prepared, date_order: str | None, timezone: str | None) -> 
         con.execute(f"CREATE TABLE x AS SELECT {prep.col('activity_at')} AS t FROM {prep.source()}")
         stats = _stats(con, f"SELECT {tabular.timestamp_stats_sql('t', 'ts')} FROM x")
         column = prep.header("activity_at")
-        order = tabular.decide_date_order(prep.name, column, stats, "ts", date_order, [])
+        order = tabular.decide_date_order(
+            prep.name, column, stats, "ts", date_order, [], locate=_locator(con, "x", "t", 2)
+        )
         parse = tabular.timestamp_sql("t", order, timezone=timezone)
         hit = con.execute(
             f"SELECT rid, t FROM (SELECT rowid AS rid, t, {parse} AS p FROM x) "

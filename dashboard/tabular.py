@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -464,15 +464,24 @@ def decide_date_order(
     name: str,
     date_order: str | None,
     notes: list[str],
+    locate: Callable[[str], int | None] | None = None,
 ) -> str:
-    """Return 'dmy' or 'mdy' for one column from its statistics, refusing a mixed column; an
-    ambiguous one follows `date_order` (day-first when None) with a note."""
+    """Return 'dmy' or 'mdy' for one column from its statistics, refusing a mixed column, and an
+    ambiguous one unless `date_order` chooses (then with a note).
+
+    `locate(value)` returns the row of a value, so that a refusal can name it.
+    """
+
+    def row(value: object) -> int | None:
+        return locate(str(value)) if locate is not None else None
+
     dmy, mdy = int(stats[f"{name}_dmy"] or 0), int(stats[f"{name}_mdy"] or 0)
     if dmy and mdy:
         raise InputRefused(
             file,
             f"the dates mix day-first ({stats[f'{name}_dmy_ex']!r}) and month-first "
             f"({stats[f'{name}_mdy_ex']!r}) values",
+            row=row(stats[f"{name}_mdy_ex"]),
             column=column,
             hint="Export the report again with one date format",
         )
@@ -489,6 +498,7 @@ def decide_date_order(
             file,
             f"the dates are ambiguous: {example!r} could be day-first or month-first, and no value "
             "in the column settles it; it would be read day-first (LearnUpon's convention)",
+            row=row(example),
             column=column,
             hint="Choose the order with --date-order dmy or --date-order mdy (the Data page has "
             "the same setting), then load again",

@@ -145,7 +145,7 @@ BAD_INPUTS: dict[str, tuple[Bad, str, int | None, str | None]] = {
     "ambiguous_day_month": (
         _users("Email,Enabled,Date Created\nann@x.com,yes,03/04/2024\n"),
         "users.csv",
-        None,
+        2,
         "Date Created",
     ),
     "bad_activity_timestamp": (

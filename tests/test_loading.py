@@ -308,7 +308,8 @@ def test_a_column_with_day_first_and_month_first_proofs_is_refused(
             header="Email,Enabled,Date Created",
         ),
     )
-    assert err.column == "Date Created" and "13/04/2024" in err.text and "04/13/2024" in err.text
+    assert (err.row, err.column) == (3, "Date Created")
+    assert "13/04/2024" in err.text and "04/13/2024" in err.text
 
 
 def test_an_ambiguous_column_is_refused_without_a_date_order(store: Store, tmp_path: Path) -> None:
@@ -321,7 +322,7 @@ def test_an_ambiguous_column_is_refused_without_a_date_order(store: Store, tmp_p
             header="Email,Enabled,Date Created",
         ),
     )
-    assert err.file == "users.csv" and err.column == "Date Created"
+    assert (err.file, err.row, err.column) == ("users.csv", 2, "Date Created")
     assert "03/04/2024" in err.text and "day-first" in err.text
     assert "--date-order dmy" in err.text and "mdy" in err.text
 
@@ -642,3 +643,16 @@ def test_commit_accounts_refuses_duplicate_keys_and_changes_nothing(store: Store
     with pytest.raises(InputRefused, match="more than once"):
         commit_accounts(store, frame, source="api", label="acme", files=[], as_of=None)
     assert store.table_checksums() == before
+
+
+def test_an_ambiguous_activity_column_found_after_the_sample_is_refused_with_its_row(
+    store: Store, tmp_path: Path
+) -> None:
+    rows = ["a@x.com,2026-01-01 10:00"] * 6000 + ["a@x.com,03/04/2026"]
+    err = refusal(
+        store,
+        users(tmp_path, "a@x.com,yes", header="Email,Enabled"),
+        [report(tmp_path, "a.csv", "Email,Login Date", *rows)],
+    )
+    assert (err.file, err.row, err.column) == ("a.csv", 6002, "Login Date")
+    assert "ambiguous" in err.text
