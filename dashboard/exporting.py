@@ -227,23 +227,26 @@ class _Parsed:
     statuses: list[str]
 
 
-def _records(text: str, sep: str) -> list[list[str]]:
-    """Return the CSV records of `text` as Python's csv module reads them.
+def _two_columns(text: str, sep: str) -> tuple[list[str], list[str], list[str]] | None:
+    """Return (header cells, first column, second column) of a plain two-column CSV text, or None.
 
-    Without quotes, lone CR or LF, or empty lines, the module's result is plain splitting on CRLF
-    and the separator, done here with C-level string methods; anything else goes through it.
+    Plain: no quote, no lone CR or LF, no empty line, every line ends with CRLF and holds exactly
+    one separator. Python's csv module reads such a text exactly as this split does, but needs a
+    list per row; this takes C-level string methods only. Anything else goes through the module.
     """
     crlf = text.count(CRLF)
-    plain = (
-        '"' not in text
-        and text.count("\r") == crlf == text.count("\n")
-        and text.endswith(CRLF)
-        and not text.startswith(CRLF)
-        and CRLF + CRLF not in text
-    )
-    if not plain:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-    return list(map(str.split, text.split(CRLF)[:-1], repeat(sep)))
+    if (
+        '"' in text
+        or not text.endswith(CRLF)
+        or text.count("\r") != crlf
+        or text.count("\n") != crlf
+    ):
+        return None
+    lines = text.split(CRLF)[:-1]
+    if set(map(str.count, lines, repeat(sep))) != {1}:
+        return None
+    cells = text.replace(CRLF, sep).split(sep)
+    return cells[0:2], cells[2:-1:2], cells[3:-1:2]
 
 
 def _parse_upload(data: bytes, profile: ExportProfile, file: str) -> _Parsed:
@@ -258,24 +261,29 @@ def _parse_upload(data: bytes, profile: ExportProfile, file: str) -> _Parsed:
         return _Parsed(problems, [], [], [])
     if not text.endswith(CRLF) or text.count("\n") != text.count(CRLF):
         problems.append(f"{file}: every line must end with CRLF, the last one included")
-    records = _records(text, profile.separator)
-    header = (
-        profile.separator.join(_cell(c, profile.separator) for c in records[0]) if records else ""
+    sep = profile.separator
+    split = _two_columns(text, sep)
+    records = (
+        [] if split is not None else list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     )
+    head_cells = split[0] if split is not None else (records[0] if records else [])
+    header = sep.join(_cell(c, sep) for c in head_cells)
     if header != profile.header:
         problems.append(
             f"{file}: header {header!r} does not match the profile's {profile.header!r}"
         )
         return _Parsed(problems, [], [], [])
-    body = records[1:]
-    if body and set(map(len, body)) != {2}:
-        bad_shape = [f"row {n}" for n, r in enumerate(body, start=2) if len(r) != 2]
-        _listed(problems, f"{file}: rows without exactly 2 fields", bad_shape)
-        return _Parsed(problems, [], [], [])
-    id_pos, status_pos = (1, 0) if profile.status_first else (0, 1)
-    identifiers = list(map(itemgetter(id_pos), body))
-    statuses = list(map(itemgetter(status_pos), body))
-    return _Parsed(problems, list(range(2, len(body) + 2)), identifiers, statuses)
+    if split is not None:
+        first, second = split[1], split[2]
+    else:
+        body = records[1:]
+        if body and set(map(len, body)) != {2}:
+            bad_shape = [f"row {n}" for n, r in enumerate(body, start=2) if len(r) != 2]
+            _listed(problems, f"{file}: rows without exactly 2 fields", bad_shape)
+            return _Parsed(problems, [], [], [])
+        first, second = list(map(itemgetter(0), body)), list(map(itemgetter(1), body))
+    identifiers, statuses = (second, first) if profile.status_first else (first, second)
+    return _Parsed(problems, list(range(2, len(identifiers) + 2)), identifiers, statuses)
 
 
 def preflight(

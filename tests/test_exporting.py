@@ -14,7 +14,7 @@ from dashboard.errors import ExportBlocked, InputRefused
 from dashboard.exporting import (
     ExportProfile,
     _flip,
-    _records,
+    _two_columns,
     build_export,
     default_profile,
     export_history,
@@ -337,19 +337,25 @@ def test_undo_file_flips_only_the_status_cell(
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "fast"),
     [
-        "email,enabled\r\na@x.com,false\r\n",
-        'email,enabled\r\n"a,b"@x.com,false\r\n',
-        "email,enabled\r\na@x.com,false",
-        "email,enabled\na@x.com,false\n",
-        "email,enabled\r\n\r\na@x.com,false\r\n",
-        "email,enabled\r\na@x.com\rb,false\r\n",
-        "email,enabled\r\na@x.com,false,extra\r\n,\r\n",
+        ("email,enabled\r\na@x.com,false\r\nb@x.com,false\r\n", True),
+        ("email,enabled\r\n", True),
+        ('email,enabled\r\n"a,b"@x.com,false\r\n', False),
+        ("email,enabled\r\na@x.com,false", False),
+        ("email,enabled\na@x.com,false\n", False),
+        ("email,enabled\r\n\r\na@x.com,false\r\n", False),
+        ("email,enabled\r\na@x.com\rb,false\r\n", False),
+        ("email,enabled\r\na@x.com,false,extra\r\nb@x.com\r\n", False),
     ],
 )
-def test_fast_record_split_reads_like_the_csv_module(text: str) -> None:
-    assert _records(text, ",") == list(csv.reader(io.StringIO(text, newline="")))
+def test_fast_split_reads_like_the_csv_module_or_declines(text: str, fast: bool) -> None:
+    split = _two_columns(text, ",")
+    assert (split is not None) == fast
+    if split is not None:
+        head, first, second = split
+        rows = [head, *map(list, zip(first, second, strict=True))]
+        assert rows == list(csv.reader(io.StringIO(text, newline="")))
 
 
 def test_undo_file_is_refused_when_a_row_cannot_be_flipped() -> None:
