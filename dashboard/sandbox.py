@@ -288,9 +288,10 @@ def _neutralise(value: Any) -> Any:
     return value
 
 
-def _default_threads() -> int:
-    # Leave half the cores to the app and other sessions: one runaway query must not starve them.
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
+def _threads() -> int:
+    # Up to four cores: enough for ten million rows inside the time limit; a runaway query is
+    # stopped by the time limit, not by starving it of cores.
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _columns(cur: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
@@ -310,10 +311,10 @@ class Sandbox:
 
     @staticmethod
     def _connect() -> duckdb.DuckDBPyConnection:
-        # Every core while the tables are copied in; fewer once queries run (see _lock_down).
-        return duckdb.connect(
-            ":memory:", config={**_STARTUP_CONFIG, "threads": os.cpu_count() or 1}
-        )
+        con = duckdb.connect(":memory:", config={**_STARTUP_CONFIG, "threads": _threads()})
+        # A long copy must not draw a progress bar on the terminal of the `sql` command.
+        con.execute("SET enable_progress_bar = false")
+        return con
 
     @classmethod
     def build(
@@ -402,7 +403,6 @@ class Sandbox:
         )
         limit_mib = math.ceil((held + WORK_MEMORY_BYTES) / 1024**2)
         con.execute(f"SET memory_limit = '{limit_mib}MiB'")
-        con.execute(f"SET threads = {_default_threads()}")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         return f"{limit_mib / 1024:.1f} GiB"
