@@ -656,3 +656,16 @@ def test_an_ambiguous_activity_column_found_after_the_sample_is_refused_with_its
     )
     assert (err.file, err.row, err.column) == ("a.csv", 6002, "Login Date")
     assert "ambiguous" in err.text
+
+
+def test_activity_on_a_username_portal_joins_by_username(store: Store, tmp_path: Path) -> None:
+    result = load_reports(
+        store,
+        users(tmp_path, "JSmith,yes", "akelly,yes", header="Username,Enabled"),
+        [report(tmp_path, "a.csv", "Login,Timestamp", "jsmith,2026-01-01", "nobody,2026-01-02")],
+    )
+    assert result.activity_unmatched == 1
+    assert accounts(store, "user_key, last_activity_at") == [
+        ("akelly", None),
+        ("jsmith", datetime(2026, 1, 1)),
+    ]
