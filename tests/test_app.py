@@ -264,3 +264,49 @@ def test_a_failing_preflight_blocks_the_export_and_records_nothing(
     assert not at.download_button
     with store.read() as cur:
         assert cur.execute("SELECT count(*) FROM exports").fetchone()[0] == 0
+
+
+def test_api_sync_from_the_form_loads_a_snapshot_and_stores_no_credentials(db: Store) -> None:
+    from tests.fake_learnupon import FakeLearnUpon, make_users
+
+    fake = FakeLearnUpon(make_users(120), page_size=50, password="s3cret-Pa55").start()
+    try:
+        before = db.snapshot().snapshot_id
+        at = start("data")
+        at.text_input(key="sync_base_url").input(fake.base_url)
+        at.text_input(key="sync_username").input(fake.username)
+        at.text_input(key="sync_password").input("s3cret-Pa55")
+        at.button(key="FormSubmitter:sync_form-Sync users").click()
+        at.run()
+    finally:
+        fake.stop()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    snap = db.snapshot()
+    assert snap.snapshot_id > before and snap.users == 120 and snap.source == "api"
+    assert any(f"Synced snapshot #{snap.snapshot_id}" in s.value for s in at.success)
+    # the password is in no table and no longer in the session
+    with db.read() as cur:
+        for (table,) in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+            dump = cur.execute(f'SELECT * FROM "{table}"').fetchall()
+            assert "s3cret-Pa55" not in repr(dump)
+    assert at.text_input(key="sync_password").value == ""
+
+
+def test_rejected_credentials_show_the_sync_error_and_change_nothing(db: Store) -> None:
+    from tests.fake_learnupon import FakeLearnUpon, make_users
+
+    before = db.table_checksums()
+    fake = FakeLearnUpon(make_users(10)).start()
+    try:
+        at = start("data")
+        at.text_input(key="sync_base_url").input(fake.base_url)
+        at.text_input(key="sync_username").input(fake.username)
+        at.text_input(key="sync_password").input("wrong")
+        at.button(key="FormSubmitter:sync_form-Sync users").click()
+        at.run()
+    finally:
+        fake.stop()
+    assert not at.exception
+    assert len(at.error) == 1 and "Traceback" not in at.error[0].value
+    assert db.table_checksums() == before

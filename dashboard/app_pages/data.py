@@ -131,6 +131,19 @@ def _mapping_form(upload, kind: str) -> dict[str, str] | None:
     return new
 
 
+def _take_sync_request() -> None:
+    """Move the sync form's values out of its widgets; the credentials live for this run only."""
+    st.session_state["sync_request"] = {
+        "portal": st.session_state.get("sync_portal") or "",
+        "base_url": st.session_state.get("sync_base_url") or "",
+        "as_of": st.session_state.get("sync_as_of"),
+        "username": st.session_state.get("sync_username") or "",
+        "password": st.session_state.get("sync_password") or "",
+    }
+    st.session_state["sync_username"] = ""
+    st.session_state["sync_password"] = ""
+
+
 with upload_tab:
     st.write(
         "Upload the LearnUpon **users report** and any number of **activity reports** "
@@ -208,16 +221,17 @@ with sync_tab:
     )
     with st.form("sync_form"):
         c1, c2 = st.columns(2)
-        portal = c1.text_input(
-            "Portal name", placeholder="yourcompany (https://NAME.learnupon.com)"
+        c1.text_input(
+            "Portal name", placeholder="yourcompany (https://NAME.learnupon.com)", key="sync_portal"
         )
-        base_url = c2.text_input("or API base URL", placeholder="https://…/api/v1")
+        c2.text_input("or API base URL", placeholder="https://…/api/v1", key="sync_base_url")
         c1, c2, c3 = st.columns(3)
-        username = c1.text_input("API username", type="password")
-        password = c2.text_input("API password", type="password")
-        sync_as_of = c3.date_input("Data as of", value=None, format="YYYY-MM-DD")
-        go = st.form_submit_button("Sync users", type="primary")
-    if go:
+        c1.text_input("API username", type="password", key="sync_username")
+        c2.text_input("API password", type="password", key="sync_password")
+        c3.date_input("Data as of", value=None, format="YYYY-MM-DD", key="sync_as_of")
+        st.form_submit_button("Sync users", type="primary", on_click=_take_sync_request)
+    request = st.session_state.pop("sync_request", None)
+    if request:
         from dashboard.syncing import sync_from_settings
 
         result = None
@@ -226,11 +240,11 @@ with sync_tab:
             try:
                 result = sync_from_settings(
                     store,
-                    portal=portal.strip() or None,
-                    base_url=base_url.strip() or None,
-                    as_of=sync_as_of,
-                    username=username or None,
-                    password=password or None,
+                    portal=request["portal"].strip() or None,
+                    base_url=request["base_url"].strip() or None,
+                    as_of=request["as_of"],
+                    username=request["username"] or None,
+                    password=request["password"] or None,
                     progress=progress_reporter(bar),
                 )
             except SeatReviewError as exc:
