@@ -3,8 +3,8 @@
 One run generates a LearnUpon-like users report and activity report of the asked size, then does
 the same job three ways, each in its own process so that each peak memory is its own:
 
-- the product, through the functions the command line calls (load, review, a cutoff change,
-  export);
+- the product, through the functions the command line and the app call: load, review, a cutoff
+  change (timed as the app makes it and as a bare call), export;
 - a plain pandas script, written the way a competent analyst would;
 - bare DuckDB SQL, with no product code.
 
@@ -320,11 +320,19 @@ def product_job(args: dict[str, Any]) -> dict[str, Any]:
     rules = rules_from_options(store, inactive_days=args["inactive_days"])
     reviewed = review(store, rules).to_json()
     clock.lap("review_s")
-    changes = []
+    # A cutoff change as the app makes it: the page run holds one read connection (so the use
+    # case's own connections share the open database), opened inside the timing. Then the same
+    # through a bare call, as the command line makes it, opening the file for each connection.
+    changes, cold = [], []
+    for days in args["changed_days"]:
+        start = time.perf_counter()
+        with store.read():
+            review(store, rules_from_options(store, inactive_days=days))
+        changes.append(time.perf_counter() - start)
     for days in args["changed_days"]:
         start = time.perf_counter()
         review(store, rules_from_options(store, inactive_days=days))
-        changes.append(time.perf_counter() - start)
+        cold.append(time.perf_counter() - start)
     clock.skip()
     exported = export_to_files(
         store,
@@ -344,6 +352,7 @@ def product_job(args: dict[str, Any]) -> dict[str, Any]:
         "job_s": clock.total(),
         "cutoff_change_s": sorted(changes)[len(changes) // 2],
         "cutoff_change_runs_s": changes,
+        "cutoff_change_cold_s": sorted(cold)[len(cold) // 2],
         "load_progress": [(t - clock.start, f, text) for t, f, text in marks],
         "loaded": loaded.to_json(),
         "review": reviewed,
@@ -529,6 +538,7 @@ def summarise(
             "review_s": _r(product["review_s"]),
             "cutoff_change_s": _r(product["cutoff_change_s"]),
             "cutoff_change_runs_s": [_r(t) for t in product["cutoff_change_runs_s"]],
+            "cutoff_change_cold_s": _r(product["cutoff_change_cold_s"]),
             "export_s": _r(product["export_s"]),
             "job_s": _r(product["job_s"]),
             "peak_rss_mib": _mib(peak),
@@ -610,7 +620,8 @@ def format_report(result: dict[str, Any]) -> str:
         f"  load: save snapshot          {s(p['load_save_s'])}",
         f"  load (whole)                 {s(p['load_s'])}",
         f"  review (90 days)             {s(p['review_s'])}",
-        f"  cutoff change (median of {len(p['cutoff_change_runs_s'])})  {s(p['cutoff_change_s'])}",
+        f"  cutoff change, as the app    {s(p['cutoff_change_s'])}",
+        f"  cutoff change, bare call     {s(p['cutoff_change_cold_s'])}",
         f"  export                       {s(p['export_s'])}",
         f"  whole job                    {s(p['job_s'])}   peak {p['peak_rss_mib']:,.0f} MiB",
         "pandas script",
