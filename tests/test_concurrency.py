@@ -110,11 +110,12 @@ from dashboard.store import Store
 from dashboard.review import review, rules_from_options
 store, want, deadline = Store(sys.argv[1]), int(sys.argv[2]), time.monotonic() + 120
 while time.monotonic() < deadline:
+    done = len(store.snapshots()) >= want  # checked first, so the last pass reviews the last load
     snap = store.snapshot()
     result = review(store, rules_from_options(store), snapshot_id=snap.snapshot_id).to_json()
     print(json.dumps([snap.snapshot_id, snap.users, sum(result["categories"].values())]),
           flush=True)
-    if len(store.snapshots()) >= want:
+    if done:
         break
     time.sleep(0.01)
 else:

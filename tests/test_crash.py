@@ -25,7 +25,7 @@ from tests.conftest import ROOT, TESTS
 pytestmark = pytest.mark.slow
 
 SEED = 20260327
-TRIALS = 12
+TRIALS = 10
 N_USERS = 40_000
 N_ACTIVITY = 200_000
 
