@@ -183,6 +183,9 @@ class Sniffed:
         return self.encoding not in ("utf-8", "utf-8-sig")
 
 
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _decode_sample(file: str, raw: bytes) -> tuple[str, str]:
     if raw.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
@@ -237,7 +240,7 @@ def _decode_sample(file: str, raw: bytes) -> tuple[str, str]:
                 row=raw.count(b"\n", 0, bad.start) + 1,
                 hint="Export the report from LearnUpon as CSV and load that file",
             ) from None
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
+    controls = len(_CONTROL_CHARS.findall(text))
     if "\x00" in text or controls > max(2, len(text) // 1000):
         raise InputRefused(
             file,
