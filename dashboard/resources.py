@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
+import pandas as pd
 import streamlit as st
 
+from dashboard import review as reviewing
+from dashboard.demo import ensure_demo
+from dashboard.review import ReviewResult
+from dashboard.rules import ReviewRules
+from dashboard.sandbox import Sandbox
 from dashboard.store import Store, default_db_path
 
 
@@ -23,11 +28,7 @@ def get_store() -> Store:
 @st.cache_resource(show_spinner=False)
 def _demo_checked(path: str) -> bool:
     store = _store(path)
-    if not store.is_empty():
-        return False
-    from dashboard.demo import ensure_demo
-
-    return ensure_demo(store) is not None
+    return store.is_empty() and ensure_demo(store) is not None
 
 
 def ensure_demo_once(store: Store) -> bool:
@@ -38,48 +39,57 @@ def ensure_demo_once(store: Store) -> bool:
     return _demo_checked(str(store.path))
 
 
-@st.cache_resource(show_spinner="Preparing the SQL sandbox…", max_entries=4)
-def _sandbox(path: str, snapshot_id: int) -> Any:
-    from dashboard.sandbox import Sandbox
+def _close_sandbox(sandbox: Sandbox) -> None:
+    sandbox.close()
 
+
+# A sandbox holds a snapshot's tables in memory: keep few, and free them when evicted.
+@st.cache_resource(
+    show_spinner="Preparing the SQL sandbox…", max_entries=2, ttl=3600, on_release=_close_sandbox
+)
+def _sandbox(path: str, snapshot_id: int) -> Sandbox:
     return Sandbox.build(_store(path), snapshot_id=snapshot_id)
 
 
-def get_sandbox(store: Store, snapshot_id: int) -> Any:
+def get_sandbox(store: Store, snapshot_id: int) -> Sandbox:
     """Return the read-only SQL sandbox for one snapshot, built once per database and snapshot."""
     return _sandbox(str(store.path), snapshot_id)
 
 
+def _rules_key(rules: ReviewRules) -> str:
+    return json.dumps(rules.to_json(), sort_keys=True)
+
+
+# Cached per database, snapshot and rules; this app clears them whenever it writes (loads,
+# decisions, settings), and a load by the command line makes a new snapshot id, so a new key.
 @st.cache_data(max_entries=32, ttl=600, show_spinner=False)
-def _review(path: str, snapshot_id: int, rules_key: str, _rules: Any) -> Any:
-    from dashboard.review import review
-
-    return review(_store(path), _rules, snapshot_id=snapshot_id)
+def _review(path: str, snapshot_id: int, rules_key: str, _rules: ReviewRules) -> ReviewResult:
+    return reviewing.review(_store(path), _rules, snapshot_id=snapshot_id)
 
 
-def cached_review(store: Store, rules: Any, snapshot_id: int) -> Any:
+def cached_review(store: Store, rules: ReviewRules, snapshot_id: int) -> ReviewResult:
     """Return the ReviewResult for these rules on this snapshot (cached until the data changes)."""
-    key = json.dumps(rules.to_json(), sort_keys=True)
-    return _review(str(store.path), snapshot_id, key, rules)
+    return _review(str(store.path), snapshot_id, _rules_key(rules), rules)
 
 
 @st.cache_data(max_entries=16, ttl=600, show_spinner=False)
-def _breakdowns(path: str, snapshot_id: int, rules_key: str, _rules: Any) -> dict[str, Any]:
-    from dashboard import review
-
+def _breakdowns(
+    path: str, snapshot_id: int, rules_key: str, _rules: ReviewRules
+) -> dict[str, pd.DataFrame]:
     store = _store(path)
     return {
-        "by_type": review.breakdown_by_type(store, _rules, snapshot_id=snapshot_id),
-        "by_group": review.breakdown_by_group(store, _rules, snapshot_id=snapshot_id, limit=15),
-        "recency": review.recency_buckets(store, snapshot_id=snapshot_id),
-        "trend": review.seat_trend(store),
+        "by_type": reviewing.breakdown_by_type(store, _rules, snapshot_id=snapshot_id),
+        "by_group": reviewing.breakdown_by_group(store, _rules, snapshot_id=snapshot_id, limit=15),
+        "recency": reviewing.recency_buckets(store, snapshot_id=snapshot_id),
+        "trend": reviewing.seat_trend(store),
     }
 
 
-def cached_breakdowns(store: Store, rules: Any, snapshot_id: int) -> dict[str, Any]:
+def cached_breakdowns(
+    store: Store, rules: ReviewRules, snapshot_id: int
+) -> dict[str, pd.DataFrame]:
     """Return the Overview's frames: by_type, by_group, recency and trend (cached like reviews)."""
-    key = json.dumps(rules.to_json(), sort_keys=True)
-    return _breakdowns(str(store.path), snapshot_id, key, rules)
+    return _breakdowns(str(store.path), snapshot_id, _rules_key(rules), rules)
 
 
 def clear_data_caches() -> None:

@@ -7,8 +7,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard.errors import NoData, SeatReviewError
+from dashboard.review import rules_from_options
+from dashboard.rules import ReviewRules
 from dashboard.store import Snapshot, Store
 
 RULES_KEY = "rule_options"
@@ -30,7 +33,7 @@ def show_error(text: str) -> None:
     st.error(text, icon=":material/error:")
 
 
-def progress_reporter(bar: Any) -> Callable[[float, str], None]:
+def progress_reporter(bar: DeltaGenerator) -> Callable[[float, str], None]:
     """Return a `progress(fraction, text)` callback that moves the st.progress element `bar`."""
 
     def report(fraction: float, text: str) -> None:
@@ -82,10 +85,8 @@ def rule_options() -> dict[str, Any]:
     return st.session_state[RULES_KEY]
 
 
-def current_rules(store: Store) -> Any:
+def current_rules(store: Store) -> ReviewRules:
     """Return the ReviewRules for the session's rule options (saved defaults fill the gaps)."""
-    from dashboard.review import rules_from_options
-
     opts = rule_options()
     by_date = opts["cutoff_mode"] == "date" and opts["cutoff"] is not None
     return rules_from_options(

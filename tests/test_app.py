@@ -310,3 +310,13 @@ def test_rejected_credentials_show_the_sync_error_and_change_nothing(db: Store) 
     assert not at.exception
     assert len(at.error) == 1 and "Traceback" not in at.error[0].value
     assert db.table_checksums() == before
+
+
+def test_an_example_query_fills_the_editor(db: Store) -> None:
+    from dashboard.sandbox import example_queries
+
+    title, query = example_queries()[1]
+    at = start("explore")
+    at.button(key=f"example_{title}").click()
+    at.run()
+    assert at.text_area(key="explore_sql").value == query

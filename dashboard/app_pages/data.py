@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from dashboard import tabular
+from dashboard.contract import load_contract, save_contract
+from dashboard.demo import load_demo
 from dashboard.errors import InputRefused, SeatReviewError
+from dashboard.loading import LoadResult, ReportFile, load_reports
 from dashboard.resources import clear_data_caches, get_store
+from dashboard.syncing import sync_from_settings
 from dashboard.ui import page_start, progress_reporter, show_error
 
 IGNORE = "(not used)"
@@ -46,10 +52,16 @@ upload_tab, sync_tab, snapshots_tab, contract_tab = st.tabs(
 )
 
 
-def _load(users, activity, *, as_of, date_order, timezone, mapping) -> None:
+def _load(
+    users: UploadedFile,
+    activity: list[UploadedFile],
+    *,
+    as_of: date | None,
+    date_order: str | None,
+    timezone: str,
+    mapping: dict[str, str],
+) -> None:
     """Write the uploads to a temporary folder and load them as one snapshot."""
-    from dashboard.loading import ReportFile, load_reports
-
     with (
         tempfile.TemporaryDirectory(prefix="lu-seats-upload-") as tmp,
         st.status("Loading reports…", expanded=True) as status,
@@ -87,7 +99,7 @@ def _load(users, activity, *, as_of, date_order, timezone, mapping) -> None:
     _loaded(result, f"Loaded snapshot #{result.snapshot_id}")
 
 
-def _loaded(result, what: str) -> None:
+def _loaded(result: LoadResult, what: str) -> None:
     """Remember the outcome of a load or sync and rerun, so every figure shows the new snapshot."""
     clear_data_caches()
     st.session_state["data_flash"] = {
@@ -98,10 +110,8 @@ def _loaded(result, what: str) -> None:
     st.rerun()
 
 
-def _mapping_form(upload, kind: str) -> dict[str, str] | None:
+def _mapping_form(upload: UploadedFile, kind: str) -> dict[str, str] | None:
     """Render the column-mapping form for a refused report; return the new mapping on submit."""
-    from dashboard import tabular
-
     with tempfile.TemporaryDirectory(prefix="lu-seats-headers-") as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
@@ -232,8 +242,6 @@ with sync_tab:
         st.form_submit_button("Sync users", type="primary", on_click=_take_sync_request)
     request = st.session_state.pop("sync_request", None)
     if request:
-        from dashboard.syncing import sync_from_settings
-
         result = None
         with st.status("Syncing users from LearnUpon…", expanded=True) as status:
             bar = st.progress(0.0, text="Connecting…")
@@ -281,8 +289,6 @@ with snapshots_tab:
     else:
         st.info("No snapshot yet.", icon=":material/info:")
     if st.button("Reload demo portal", icon=":material/science:", key="reload_demo"):
-        from dashboard.demo import load_demo
-
         with st.spinner("Loading the demo portal…"):
             try:
                 result = load_demo(store)
@@ -293,8 +299,6 @@ with snapshots_tab:
             _loaded(result, f"Loaded the demo portal as snapshot #{result.snapshot_id}")
 
 with contract_tab:
-    from dashboard.contract import load_contract, save_contract
-
     try:
         contract = load_contract(store)
     except SeatReviewError as exc:
