@@ -15,14 +15,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from dashboard import tabular
 from dashboard.errors import InputRefused
 from dashboard.store import Snapshot, Store, quote_ident, sql
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Progress = Callable[[float, str], None]
 
