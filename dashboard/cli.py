@@ -21,7 +21,9 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; write it as YYYY-MM-DD"
+        ) from None
 
 
 def _non_negative(text: str) -> int:
@@ -105,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--portal", help="portal NAME in https://NAME.learnupon.com")
-    where.add_argument("--base-url", help="API base URL replacing https://NAME.learnupon.com/api/v1")
+    where.add_argument(
+        "--base-url", help="API base URL replacing https://NAME.learnupon.com/api/v1"
+    )
     p.add_argument("--as-of", type=_date)
 
     p = sub.add_parser("review", help="categorise accounts and compute seat figures")
@@ -131,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("query")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
-    p.add_argument("--snapshot", type=int, help="snapshot whose rows the views show (default latest)")
+    p.add_argument(
+        "--snapshot", type=int, help="snapshot whose rows the views show (default latest)"
+    )
 
     p = sub.add_parser("demo", help="write the bundled demo portal and load it")
     _add_db(p)

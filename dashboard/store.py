@@ -86,12 +86,15 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else default_db_path()
+        # The schema is idempotent but costs a round of catalog work; once per Store is enough
+        # (the app caches one Store, the CLI makes one per command).
+        self._schema_ready = False
 
     # -- connections --------------------------------------------------------------------------
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Yield a connection to the file (schema ensured), waiting while another process holds it."""
+        """Yield a connection (schema ensured), waiting while another process holds the file."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         delay = 0.02
@@ -110,7 +113,9 @@ class Store:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
         try:
-            con.execute(sql("schema"))
+            if not self._schema_ready:
+                con.execute(sql("schema"))
+                self._schema_ready = True
             yield con
         finally:
             con.close()
@@ -194,7 +199,9 @@ class Store:
                     f"{self.path.name}: no data loaded yet; load a users report "
                     "(lu-seats load USERS.csv), sync from the API, or run lu-seats demo"
                 )
-            raise NoData(f"{self.path.name}: there is no snapshot #{snapshot_id}; see the snapshot list")
+            raise NoData(
+                f"{self.path.name}: there is no snapshot #{snapshot_id}; see the snapshot list"
+            )
         return _snapshot(row)
 
     def is_empty(self) -> bool:
@@ -219,14 +226,14 @@ class Store:
             )
 
     def table_checksums(self) -> dict[str, str]:
-        """Return an order-independent checksum of every table, to prove a refusal changed nothing."""
+        """Return an order-independent checksum per table (proves a refusal changed nothing)."""
         out: dict[str, str] = {}
         with self.read() as cur:
             tables = [
                 r[0]
                 for r in cur.execute(
-                    "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-                    " ORDER BY table_name"
+                    "SELECT table_name FROM duckdb_tables()"
+                    " WHERE database_name = current_database() ORDER BY table_name"
                 ).fetchall()
             ]
             for name in tables:
