@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
@@ -77,8 +78,8 @@ def rule_options() -> dict[str, Any]:
             "inactive_days": None,
             "cutoff": None,
             "protect_types": None,
-            "protect_domains": [],
-            "protect_groups": [],
+            "protect_domains": None,
+            "protect_groups": None,
             "keep": [],
             "grace_days": None,
         }
@@ -86,19 +87,27 @@ def rule_options() -> dict[str, Any]:
 
 
 def current_rules(store: Store) -> ReviewRules:
-    """Return the ReviewRules for the session's rule options (saved defaults fill the gaps)."""
+    """Return the ReviewRules for the session's rule options (saved defaults fill the gaps).
+
+    Options left as None take the saved defaults. Domain and group lists set on Review replace
+    the saved ones even when empty: clearing a field on the page must unprotect those accounts.
+    """
     opts = rule_options()
     by_date = opts["cutoff_mode"] == "date" and opts["cutoff"] is not None
-    return rules_from_options(
+    rules = rules_from_options(
         store,
         cutoff=opts["cutoff"] if by_date else None,
         inactive_days=None if by_date else opts["inactive_days"],
         protect_types=opts["protect_types"],
-        protect_domains=tuple(opts["protect_domains"]),
-        protect_groups=tuple(opts["protect_groups"]),
         keep=tuple(opts["keep"]),
         grace_days=opts["grace_days"],
     )
+    chosen = {
+        name: tuple(opts[name])
+        for name in ("protect_domains", "protect_groups")
+        if opts[name] is not None
+    }
+    return replace(rules, **chosen) if chosen else rules
 
 
 def split_list(text: str) -> list[str]:

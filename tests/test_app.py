@@ -320,3 +320,18 @@ def test_an_example_query_fills_the_editor(db: Store) -> None:
     at.button(key=f"example_{title}").click()
     at.run()
     assert at.text_area(key="explore_sql").value == query
+
+
+def test_clearing_a_saved_protected_domain_on_review_unprotects_it(db: Store) -> None:
+    from dashboard.contract import save_review_defaults
+    from dashboard.rules import ReviewRules
+
+    save_review_defaults(db, ReviewRules(protect_domains=("example.com",)))
+    at = start("review")
+    assert at.text_input(key="rv_domains").value == "example.com"
+    assert metric(at, "Flagged") == "0"
+    at.text_input(key="rv_domains").input("")
+    at.run()
+    plain = review(db, ReviewRules())
+    assert plain.flagged > 0
+    assert metric(at, "Flagged") == f"{plain.flagged:,}"
