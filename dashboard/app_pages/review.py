@@ -25,6 +25,7 @@ from dashboard.ui import (
 
 USER_TYPES = ["learner", "manager", "instructor", "admin"]
 PAGE_SIZES = [100, 1_000, 10_000]
+MAX_SHOWN = 10_000  # rows sent to the browser by any one table
 CATEGORY_FILTER = {
     None: "All flagged",
     "inactive": "Inactive",
@@ -271,6 +272,9 @@ with user_errors():
     kept = pd.DataFrame(
         list_decisions(store), columns=["user_key", "decision", "note", "decided_at"]
     )
+if len(kept) > MAX_SHOWN:
+    st.caption(f"The {MAX_SHOWN:,} most recent of {len(kept):,} decisions.")
+    kept = kept.head(MAX_SHOWN)
 if len(kept):
     kept_sel = st.dataframe(
         kept,
