@@ -21,7 +21,7 @@ from dashboard.ui import page_start, progress_reporter, show_error
 
 IGNORE = "(not used)"
 DATE_ORDERS = {
-    None: "From the data (day-first if unsure)",
+    None: "From the data (ask when ambiguous)",
     "dmy": "Day first (D/M/YYYY)",
     "mdy": "Month first (M/D/YYYY)",
 }

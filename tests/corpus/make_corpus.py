@@ -612,9 +612,21 @@ def build() -> None:
     case(
         "date_ambiguous_day_month.csv",
         text(HEADER, amb).encode(),
-        "every date could be D/M or M/D: day-first by default, and the product says so",
+        "every date could be D/M or M/D: refused until the reviewer chooses the order, because a "
+        "wrong guess moves dates by months without a sign (the issue's bad-input list)",
+        "refuse",
+        row=3,
+        column="Date Created",
+        phrase=r"--date-order",
+    )
+    case(
+        "date_ambiguous_day_month.csv",
+        b"",
+        "the same file with --date-order dmy: read day-first, and the notes say so",
         "load",
         users=n,
+        options={"date_order": "dmy"},
+        write=False,
         notes=r"day",
         checks=[
             (
@@ -622,8 +634,6 @@ def build() -> None:
                 "2024-04-03",
             )
         ],
-        known_gap="SPEC 4 reads an ambiguous column day-first and says so; the loader refuses "
-        "it until --date-order is given (a deliberate choice in tabular.decide_date_order)",
     )
     case(
         "date_ambiguous_day_month.csv",
