@@ -1,4 +1,4 @@
-"""Page helpers: the freshness line, user-facing errors, and the rule options shared by pages."""
+"""Page building blocks: the freshness line, user-facing errors, the rule options pages share."""
 
 from __future__ import annotations
 
