@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.errors import SeatReviewError
-from dashboard.store import Store, default_db_path
+from dashboard.store import Store
 
 
 def _date(text: str) -> date:
@@ -57,7 +57,7 @@ def _add_db(p: argparse.ArgumentParser) -> None:
         "--db",
         type=Path,
         default=None,
-        help=f"DuckDB file (default: $LU_SEATS_DB or {default_db_path()})",
+        help="DuckDB file (default: $LU_SEATS_DB, else data/seats.duckdb in the project)",
     )
 
 
