@@ -154,6 +154,7 @@ def open_review(
             unmatched = tuple(k for k in rules.keep if k not in matched)
             if by_email:
                 params["keep_keys"] = sorted({key for _, key in pairs})
+        cur.execute(sql("review_reason"))
         cur.execute(sql("review_accounts"))
         yield ReviewScope(cur, snap, as_of, params, unmatched)
 
@@ -224,10 +225,10 @@ def review(
         rows = scope.run("review_counts").fetchall()
     counts = dict.fromkeys(CATEGORIES, 0)
     protected_by = dict.fromkeys(PROTECTIONS, 0)
-    for category, protection, accounts in rows:
-        counts[category] += int(accounts)
-        if protection is not None:
-            protected_by[protection] += int(accounts)
+    for category_no, protection_no, accounts in rows:
+        counts[CATEGORIES[category_no - 1]] += int(accounts)
+        if protection_no is not None:
+            protected_by[PROTECTIONS[protection_no - 1]] += int(accounts)
     flagged = counts["inactive"] + counts["never_signed_in"]
     figures = seat_figures(
         enabled=counts["active"] + counts["protected"] + flagged,

@@ -1,6 +1,7 @@
 -- The review rules of SPEC section 3 as a table macro: one row per account of one snapshot with
 -- its category, the protection that applied and the one-line reason. Every other review query
--- selects from review_accounts(...), so the rules are written exactly once. Parameters:
+-- selects from review_accounts(...), so the rules are written exactly once (the reason text is
+-- the review_reason macro). Parameters:
 -- snap (snapshot id), cutoff_ts (00:00 UTC of the cutoff date), grace_ts (created_at from which
 -- accounts are protected, NULL for no grace period), and the normalised lists protect_types,
 -- protect_domains, protect_groups and keep_keys (trimmed, lower-cased; keep_keys are account
@@ -46,17 +47,19 @@ named AS (
     GROUP BY rid
 ),
 judged AS (
+    -- would_flag: enabled, created before the cutoff (or unknown) and no sign-in or activity on
+    -- or after it; plain comparisons, so the common review is one cheap scan of five columns
     SELECT
         a.*,
+        a.rowid AS rid,
         greatest(a.last_sign_in_at, a.last_activity_at) AS last_activity,
         coalesce(a.last_activity_at > a.last_sign_in_at
                  OR (a.last_sign_in_at IS NULL AND a.last_activity_at IS NOT NULL), false)
             AS activity_from_report,
         a.enabled
-            AND (a.created_at IS NULL OR a.created_at < CAST(cutoff_ts AS TIMESTAMP))
-            AND (greatest(a.last_sign_in_at, a.last_activity_at) IS NULL
-                 OR greatest(a.last_sign_in_at, a.last_activity_at)
-                    < CAST(cutoff_ts AS TIMESTAMP))
+            AND coalesce(a.created_at < CAST(cutoff_ts AS TIMESTAMP), true)
+            AND coalesce(a.last_sign_in_at < CAST(cutoff_ts AS TIMESTAMP), true)
+            AND coalesce(a.last_activity_at < CAST(cutoff_ts AS TIMESTAMP), true)
             AS would_flag,
         n.pos AS named_by
     FROM accounts AS a
@@ -64,57 +67,42 @@ judged AS (
     WHERE a.snapshot_id = snap
 ),
 protected AS (
-    -- precedence: decision, keep list, user type, domain, group, grace period
+    -- protection_no indexes PROTECTIONS in dashboard/rules.py; precedence: decision (1), keep
+    -- list (2), user type (3), domain (4), group (5), grace period (6)
     SELECT
         *,
         CASE
             WHEN NOT would_flag THEN NULL
-            WHEN named_by = 1 THEN 'decision'
-            WHEN named_by = 2 THEN 'keep_list'
-            WHEN list_contains(CAST(protect_types AS VARCHAR[]), lower(trim(user_type)))
-                THEN 'user_type'
-            WHEN named_by = 4 THEN 'domain'
-            WHEN named_by = 5 THEN 'group'
-            WHEN CAST(grace_ts AS TIMESTAMP) IS NOT NULL
-                AND created_at >= CAST(grace_ts AS TIMESTAMP)
-                THEN 'grace'
-        END AS protected_by
+            WHEN named_by <= 2 THEN named_by
+            WHEN list_contains(CAST(protect_types AS VARCHAR[]), lower(trim(user_type))) THEN 3
+            WHEN named_by IS NOT NULL THEN named_by
+            WHEN created_at >= CAST(grace_ts AS TIMESTAMP) THEN 6
+        END AS protection_no
     FROM judged
+),
+categorised AS (
+    -- category_no indexes CATEGORIES in dashboard/rules.py: active (1), inactive (2), never
+    -- signed in (3), protected (4), disabled (5). Counting queries group by the numbers.
+    SELECT
+        *,
+        CASE
+            WHEN NOT enabled THEN 5
+            WHEN NOT would_flag THEN 1
+            WHEN protection_no IS NOT NULL THEN 4
+            WHEN last_activity_at IS NOT NULL OR last_sign_in_at IS NOT NULL THEN 2
+            ELSE 3
+        END AS category_no,
+        ['decision', 'keep_list', 'user_type', 'domain', 'group', 'grace'][protection_no]
+            AS protected_by
+    FROM protected
 )
 SELECT
     snapshot_id, user_key, user_id, email, username, first_name, last_name, user_type, enabled,
     created_at, last_sign_in_at, sign_in_count, groups, account_expires, last_activity_at,
     last_activity, activity_from_report, CASE WHEN named_by = 1 THEN 'keep' END AS decision,
-    CASE
-        WHEN NOT enabled THEN 'disabled'
-        WHEN NOT would_flag THEN 'active'
-        WHEN protected_by IS NOT NULL THEN 'protected'
-        WHEN last_activity IS NOT NULL THEN 'inactive'
-        ELSE 'never_signed_in'
-    END AS category,
+    ['active', 'inactive', 'never_signed_in', 'protected', 'disabled'][category_no] AS category,
     protected_by,
-    CASE WHEN would_flag THEN
-        CASE protected_by
-            WHEN 'decision' THEN 'protected (kept by decision): '
-            WHEN 'keep_list' THEN 'protected (on the keep list): '
-            WHEN 'user_type' THEN 'protected (user type ' || lower(trim(user_type)) || '): '
-            WHEN 'domain' THEN 'protected (domain '
-                || lower(trim(split_part(email, '@', -1))) || '): '
-            WHEN 'group' THEN 'protected (group '
-                || trim(list_filter(groups, lambda g: list_contains(
-                       CAST(protect_groups AS VARCHAR[]), lower(trim(g))))[1]) || '): '
-            WHEN 'grace' THEN 'protected (created ' || strftime(created_at, '%Y-%m-%d')
-                || ', within the grace period): '
-            ELSE ''
-        END
-        || CASE
-            WHEN last_activity IS NOT NULL THEN
-                CASE WHEN activity_from_report THEN 'last activity ' ELSE 'last sign-in ' END
-                || strftime(last_activity, '%Y-%m-%d') || ', before cutoff '
-                || strftime(CAST(cutoff_ts AS TIMESTAMP), '%Y-%m-%d')
-            WHEN created_at IS NOT NULL THEN
-                'never signed in, created ' || strftime(created_at, '%Y-%m-%d')
-            ELSE 'never signed in, creation date unknown'
-        END
-    END AS reason
-FROM protected
+    review_reason(would_flag, protected_by, user_type, email, groups, protect_groups, created_at,
+                  last_activity, activity_from_report, cutoff_ts) AS reason,
+    rid, category_no, protection_no, would_flag
+FROM categorised
