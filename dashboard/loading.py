@@ -95,10 +95,20 @@ class _Prepared:
         """Return the trimmed text of a field's column ('' when empty)."""
         return f"coalesce(trim(c{self.columns[fld]}), '')"
 
-    def source(self) -> str:
+    def source(self, stamps: Sequence[str] = (), fmt: str | None = None) -> str:
+        """Return the read_csv call of the file; `stamps` fields are read as TIMESTAMP in `fmt`."""
         return tabular.read_csv_sql(
-            self.readable, self.sniffed.delimiter, len(self.sniffed.headers)
+            self.readable,
+            self.sniffed.delimiter,
+            len(self.sniffed.headers),
+            stamps=[self.columns[f] for f in stamps],
+            fmt=fmt,
         )
+
+    def sample(self, fld: str) -> list[str]:
+        """Return the sample's values of a field's column."""
+        idx = self.columns[fld]
+        return [r[idx] for r in self.sniffed.rows if len(r) > idx]
 
 
 # DuckDB spills to disk beyond this, which keeps a 10-million-row load under the 2 GiB bar.
@@ -541,9 +551,7 @@ def _activity_order(
     """
     column = prep.header("activity_at")
     if not two_pass:
-        idx = prep.columns["activity_at"]
-        values = [r[idx] for r in prep.sniffed.rows if len(r) > idx]
-        stats = tabular.sample_timestamp_stats(values, "ts")
+        stats = tabular.sample_timestamp_stats(prep.sample("activity_at"), "ts")
         if not stats["ts_slashes"]:
             return None
         proven = stats["ts_dmy"] or stats["ts_mdy"]
@@ -571,11 +579,20 @@ def _load_activity(
     date_order: str | None,
     timezone: str | None,
     two_pass: bool,
+    fast: bool,
     notes: list[str],
 ) -> tuple[int, int]:
-    """Insert one activity file; return (rows read, rows matching no account)."""
+    """Insert one activity file; return (rows read, rows matching no account).
+
+    With `fast`, and when the sample writes every timestamp in one plain format, DuckDB's CSV
+    reader parses the timestamps itself; any failure of that read is retried on the precise
+    path (all text, converted in SQL), which names the bad row.
+    """
     who = _activity_identity(prep, portal_identity)
-    order = _activity_order(cur, prep, two_pass=two_pass, date_order=date_order, notes=notes)
+    fmt = tabular.plain_format(prep.sample("activity_at"), timezone=timezone) if fast else None
+    order = None
+    if fmt is None:
+        order = _activity_order(cur, prep, two_pass=two_pass, date_order=date_order, notes=notes)
     lookup_key = {"email": "lower(email)", "username": "lower(username)", "user_id": "user_id"}
     cur.execute("DROP TABLE IF EXISTS _lu_lookup")
     cur.execute(sql("load_activity_lookup").format(key=lookup_key[who]))
@@ -601,21 +618,35 @@ def _load_activity(
         else "NULL::MAP(VARCHAR, VARCHAR)"
     )
     ident = prep.col(who)
+    if fmt is None:
+        parse = {
+            "t": prep.col("activity_at"),
+            "is_blank": "t = ''",
+            "activity_at": tabular.timestamp_sql("t", order, timezone=timezone),
+            "source": prep.source(),
+        }
+    else:
+        parse = {
+            "t": f"c{prep.columns['activity_at']}",
+            "is_blank": "t IS NULL",
+            "activity_at": "t",
+            "source": prep.source(["activity_at"], fmt),
+        }
     query = sql("load_insert_activity").format(
         identity=ident,
         key=ident if who == "user_id" else f"lower({ident})",
-        t=prep.col("activity_at"),
-        activity_at=tabular.timestamp_sql("t", order, timezone=timezone),
         plausible=tabular.plausible_sql("r.p"),
         blank=_BLANK,
         extra=extra,
-        source=prep.source(),
+        **parse,
     )
     try:
         n = int(cur.execute(query, [snapshot_id, prep.number]).fetchone()[0])
-    except duckdb.ConstraintException:
-        raise _Retry(prep.number, "timestamps") from None
     except duckdb.Error as exc:
+        if fmt is not None:
+            raise _Retry(prep.number, "precise") from None
+        if isinstance(exc, duckdb.ConstraintException):
+            raise _Retry(prep.number, "timestamps") from None
         raise _csv_refusal(prep, exc) from None
     if n == 0:
         raise InputRefused(
@@ -691,7 +722,8 @@ def load_reports(
         for prep in preps[1:]:
             _activity_identity(prep, identity)
         two_pass: set[int] = set()
-        for _attempt in range(2 * len(reports) + 1):
+        precise: set[int] = set()  # files whose fast read failed: read as text from now on
+        for _attempt in range(3 * len(reports) + 1):
             try:
                 result = _write_reports(
                     store,
@@ -705,11 +737,15 @@ def load_reports(
                     label=label or users.name,
                     is_demo=is_demo,
                     two_pass=two_pass,
+                    precise=precise,
                     progress=progress,
                 )
                 break
             except _Retry as retry:
                 prep = preps[retry.number]
+                if retry.reason == "precise":
+                    precise.add(retry.number)
+                    continue
                 if retry.reason == "cp1252":
                     fresh = _prepare(prep.report, prep.kind, workdir, prep.number, cp1252=True)
                     preps[retry.number] = replace(fresh, columns=prep.columns)
@@ -742,6 +778,7 @@ def _write_reports(
     label: str,
     is_demo: bool,
     two_pass: set[int],
+    precise: set[int],
     progress: Progress | None,
 ) -> LoadResult:
     """Write the prepared reports as one snapshot in one transaction; return what was stored."""
@@ -781,6 +818,7 @@ def _write_reports(
                 date_order=date_order,
                 timezone=timezone,
                 two_pass=prep.number in two_pass,
+                fast=prep.number not in precise,
                 notes=notes,
             )
             counts.append(n)

@@ -324,13 +324,22 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def read_csv_sql(path: Path, delimiter: str, ncols: int) -> str:
-    """Return a `read_csv(...)` call reading every column of the file as VARCHAR c0..cN."""
-    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncols))
+def read_csv_sql(
+    path: Path, delimiter: str, ncols: int, *, stamps: Sequence[int] = (), fmt: str | None = None
+) -> str:
+    """Return a `read_csv(...)` call reading the columns of the file as c0..cN.
+
+    Every column is VARCHAR except `stamps`, read as TIMESTAMP in the one strptime format `fmt`
+    (a value in any other spelling fails the read).
+    """
+    columns = ", ".join(
+        f"'c{i}': '{'TIMESTAMP' if i in stamps else 'VARCHAR'}'" for i in range(ncols)
+    )
+    typed = f", timestampformat={sql_string(fmt)}" if stamps and fmt else ""
     return (
         f"read_csv({sql_string(str(path))}, delim={sql_string(delimiter)}, quote='\"', "
         "escape='\"', header=true, auto_detect=false, strict_mode=true, null_padding=false, "
-        f"encoding='utf-8', columns={{{columns}}})"
+        f"encoding='utf-8'{typed}, columns={{{columns}}})"
     )
 
 
@@ -345,6 +354,33 @@ SLASH_FORMATS = {
 }
 # Dates outside these years are placeholders or typing errors (0001-01-01, 9999-12-31).
 EARLIEST, LATEST = "1970-01-01", "2100-01-01"
+
+
+# Spellings DuckDB's CSV reader can parse itself, fast, with one strptime format (offsets other
+# than Z need the slower SQL conversion, so they are not among them).
+_PLAIN_FORMATS = (
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"), "%Y-%m-%dT%H:%M:%SZ"),
+    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"), "%Y-%m-%d %H:%M:%S"),
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"), "%Y-%m-%dT%H:%M:%S"),
+    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d"), "%Y-%m-%d %H:%M"),
+    (re.compile(r"\d{4}-\d\d-\d\d"), "%Y-%m-%d"),
+)
+
+
+def plain_format(values: Sequence[str], *, timezone: str | None) -> str | None:
+    """Return the one strptime format every non-empty sample value is written in, else None.
+
+    With a `timezone`, only UTC values (ending in Z) qualify: the others need converting.
+    """
+    seen = [v.strip() for v in values if v.strip()]
+    if not seen:
+        return None
+    for pattern, fmt in _PLAIN_FORMATS:
+        if timezone is not None and not fmt.endswith("Z"):
+            continue
+        if all(pattern.fullmatch(v) for v in seen):
+            return fmt
+    return None
 
 
 def timestamp_stats_sql(t: str, name: str) -> str:

@@ -480,8 +480,8 @@ def test_activity_joins_by_email_ignoring_case_and_counts_unmatched_rows(
             "SELECT user_key, identity, extra FROM activity ORDER BY activity_at"
         ).fetchall()
     assert rows == [
-        ("ann@x.com", "ANN@X.COM", {"Course": "Intro"}),
-        ("ann@x.com", "ann@x.com", {"Course": "Safety"}),
+        ("ann@x.com", None, {"Course": "Intro"}),
+        ("ann@x.com", None, {"Course": "Safety"}),
         (None, "gone@x.com", {"Course": "Intro"}),
     ]
 
@@ -537,6 +537,32 @@ def test_a_bad_activity_timestamp_far_down_is_refused_with_its_row(
     )
     assert (err.file, err.row, err.column) == ("a.csv", 6002, "Login Date")
     assert "'31/31/2026'" in err.text
+
+
+def test_an_offset_after_a_sample_of_utc_times_is_still_moved_to_utc(
+    store: Store, tmp_path: Path
+) -> None:
+    rows = ["a@x.com,2026-01-01T10:00:00Z"] * 6000 + ["a@x.com,2026-03-01 10:00:00+02:00"]
+    result = load_reports(
+        store,
+        users(tmp_path, "a@x.com,yes", header="Email,Enabled"),
+        [report(tmp_path, "a.csv", "Email,Login Date", *rows)],
+    )
+    assert result.activity_rows == 6001
+    assert accounts(store, "last_activity_at") == [(datetime(2026, 3, 1, 8, 0),)]
+
+
+def test_a_placeholder_year_after_a_clean_sample_is_refused_with_its_row(
+    store: Store, tmp_path: Path
+) -> None:
+    rows = ["a@x.com,2026-01-01T10:00:00Z"] * 6000 + ["a@x.com,0001-01-01T00:00:00Z"]
+    err = refusal(
+        store,
+        users(tmp_path, "a@x.com,yes", header="Email,Enabled"),
+        [report(tmp_path, "a.csv", "Email,Login Date", *rows)],
+    )
+    assert (err.file, err.row, err.column) == ("a.csv", 6002, "Login Date")
+    assert "'0001-01-01T00:00:00Z'" in err.text
 
 
 def test_activity_without_a_timestamp_column_is_refused(store: Store, tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS activity (
     snapshot_id  INTEGER NOT NULL,
     file_no      INTEGER NOT NULL,            -- position of the file in snapshots.files
     user_key     VARCHAR,
-    identity     VARCHAR,                     -- the identity value as the report gave it
+    identity     VARCHAR,                     -- as the report gave it, for unmatched rows only
     activity_at  TIMESTAMP NOT NULL,
     extra        MAP(VARCHAR, VARCHAR)        -- the report's other columns, for exploring
 );
