@@ -274,7 +274,7 @@ def flagged_page(
     if unknown:
         raise ValueError(f"unknown categories {sorted(unknown)}; use {list(CATEGORIES)}")
     page = {
-        "categories": list(categories),
+        "category_nos": [CATEGORIES.index(c) + 1 for c in categories],
         "search": search.strip().lower(),
     }
     with open_review(store, rules, snapshot_id, as_of) as scope:

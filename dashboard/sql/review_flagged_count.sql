@@ -3,7 +3,7 @@ SELECT count(*)
 FROM review_accounts(
     $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys
 )
-WHERE list_contains(CAST($categories AS VARCHAR[]), category)
+WHERE category_no IN (SELECT unnest(CAST($category_nos AS INTEGER[])))
     AND ($search = '' OR contains(lower(concat_ws(' ', email, username, first_name, last_name,
                                                   user_type, array_to_string(groups, ' '))),
                                   $search))
