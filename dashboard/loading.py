@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -248,11 +248,14 @@ def _stage_users(
     date_order: str | None,
     timezone: str | None,
     notes: list[str],
+    typed: Collection[str] = (),
 ) -> _Staged:
     """Check the rows of `_lu_raw` (one trimmed text column per field) and build `_lu_parsed`.
 
     `columns` maps each present field to the column title shown in messages; `first_row` is the
-    number of the first data row as the user sees it.
+    number of the first data row as the user sees it. The `typed` timestamp fields were parsed
+    by the CSV reader already (TIMESTAMP columns); a bad value among them is retried on the
+    precise path, which reads them as text and names the row.
     """
     t = "_lu_raw"
     base = cur.execute(f"SELECT min(rowid), count(*) FROM {t}").fetchone()
@@ -288,7 +291,8 @@ def _stage_users(
     if "groups" in columns:
         aggs.append("bool_or(contains(groups, ';')) AS groups_semicolon")
     stamps = [f for f in _TIMESTAMP_FIELDS if f in columns]
-    aggs += [tabular.timestamp_stats_sql(f, f) for f in stamps]
+    texts = [f for f in stamps if f not in typed]
+    aggs += [tabular.timestamp_stats_sql(f, f) for f in texts]
     stats = _stats(cur, f"SELECT {', '.join(aggs)} FROM {t}")
 
     label = _IDENTITY_LABEL[identity]
@@ -343,7 +347,7 @@ def _stage_users(
         )
 
     parsed: dict[str, str] = {}
-    for f in stamps:
+    for f in texts:
         order = tabular.decide_date_order(
             file, columns[f], stats, f, date_order, notes, locate=_locator(cur, t, f, row)
         )
@@ -355,6 +359,8 @@ def _stage_users(
     def stamp(f: str) -> str:
         if f not in stamps:
             return "NULL::TIMESTAMP"
+        if f in typed:
+            return tabular.plausible_sql(f"r.{f}")
         return f"CASE WHEN r.{f} <> '' THEN {tabular.plausible_sql(f'r.p_{f}')} END"
 
     sep = ";" if stats.get("groups_semicolon") else ","
@@ -388,11 +394,14 @@ def _stage_users(
         )
     )
     if stamps:
+        given = {f: "IS NOT NULL" if f in typed else "<> ''" for f in stamps}
         checks = ", ".join(
-            f"min(rid) FILTER (raw_{f} <> '' AND {f} IS NULL) AS {f}" for f in stamps
+            f"min(rid) FILTER (raw_{f} {given[f]} AND {f} IS NULL) AS {f}" for f in stamps
         )
         bad = _stats(cur, f"SELECT {checks} FROM _lu_parsed")
         for f in stamps:
+            if bad[f] is not None and f in typed:
+                raise _Retry(0, "precise")
             if bad[f] is not None:
                 value = _value_at(cur, t, f, bad[f])
                 raise InputRefused(
@@ -403,6 +412,23 @@ def _stage_users(
                     hint=_FORMATS_HINT,
                 )
     return _Staged(users=n, identity=identity)
+
+
+def _plain_stamps(prep: _Prepared, timezone: str | None) -> tuple[list[str], str | None]:
+    """Return the users report's timestamp fields the CSV reader can parse, and their format.
+
+    The reader takes one format per file: the one most of the fields' samples share.
+    """
+    formats = {
+        f: tabular.plain_format(prep.sample(f), timezone=timezone)
+        for f in _TIMESTAMP_FIELDS
+        if f in prep.columns
+    }
+    found = [fmt for fmt in formats.values() if fmt is not None]
+    if not found:
+        return [], None
+    fmt = max(found, key=found.count)
+    return [f for f, each in formats.items() if each == fmt], fmt
 
 
 def _pick_identity(file: str, present: Sequence[str], identity: str | None) -> str:
@@ -788,10 +814,18 @@ def _write_reports(
         _quiet_and_bounded(cur)
         _check_timezone(cur, timezone)
         _note(progress, 0.12, f"Checking {user_prep.name}")
-        select = ", ".join(f"{user_prep.col(f)} AS {f}" for f in user_prep.columns)
+        typed, fmt = _plain_stamps(user_prep, timezone) if 0 not in precise else ((), None)
+        select = ", ".join(
+            f"c{user_prep.columns[f]} AS {f}" if f in typed else f"{user_prep.col(f)} AS {f}"
+            for f in user_prep.columns
+        )
         try:
-            cur.execute(f"CREATE TEMP TABLE _lu_raw AS SELECT {select} FROM {user_prep.source()}")
+            cur.execute(
+                f"CREATE TEMP TABLE _lu_raw AS SELECT {select} FROM {user_prep.source(typed, fmt)}"
+            )
         except duckdb.Error as exc:
+            if typed:
+                raise _Retry(0, "precise") from None
             raise _csv_refusal(user_prep, exc) from None
         staged = _stage_users(
             cur,
@@ -802,6 +836,7 @@ def _write_reports(
             date_order=date_order,
             timezone=timezone,
             notes=notes,
+            typed=typed,
         )
         snapshot_id = Store.next_snapshot_id(cur)
         counts = [staged.users]

@@ -355,6 +355,22 @@ def test_an_unparseable_timestamp_is_refused_quoting_value_row_and_column(
     assert (err.row, err.column) == (3, "Last Login") and "'yesterday'" in err.text
 
 
+def test_users_timestamps_after_a_clean_sample_are_converted_or_refused_by_row(
+    store: Store, tmp_path: Path
+) -> None:
+    rows = [f"u{i}@x.com,yes,2024-01-01T10:00:00Z" for i in range(6000)]
+    header = "Email,Enabled,Last Login"
+    load_reports(
+        store, users(tmp_path, *rows, "late@x.com,yes,2024-03-01 10:00+02:00", header=header)
+    )
+    assert one(store, "SELECT last_sign_in_at FROM accounts WHERE user_key = 'late@x.com'") == (
+        datetime(2024, 3, 1, 8, 0),
+    )
+    err = refusal(store, users(tmp_path, *rows, "bad@x.com,yes,soon", header=header))
+    assert (err.file, err.row, err.column) == ("users.csv", 6002, "Last Login")
+    assert "'soon'" in err.text
+
+
 def test_a_placeholder_year_is_refused(store: Store, tmp_path: Path) -> None:
     err = refusal(
         store, users(tmp_path, "a@x.com,yes,0001-01-01", header="Email,Enabled,Last Login")

@@ -32,9 +32,8 @@ CREATE TABLE IF NOT EXISTS accounts (
     sign_in_count    BIGINT,
     groups           VARCHAR[],
     account_expires  DATE,
-    last_activity_at TIMESTAMP,               -- latest matched activity-report timestamp
-    PRIMARY KEY (snapshot_id, user_key)
-);
+    last_activity_at TIMESTAMP                -- latest matched activity-report timestamp
+);  -- no PRIMARY KEY: the loader refuses duplicate keys, and the index costs seconds per million
 
 -- Activity-report rows. user_key is null for rows that matched no account.
 CREATE TABLE IF NOT EXISTS activity (
