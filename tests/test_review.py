@@ -23,7 +23,7 @@ from dashboard.review import (
     set_decision,
 )
 from dashboard.rules import CATEGORIES, ReviewRules, Tier
-from dashboard.store import Store
+from dashboard.store import Store, sql
 from tests.review_fixtures import account, add_snapshot
 
 AS_OF = date(2026, 3, 31)
@@ -142,6 +142,66 @@ def test_flagged_page_searches_filters_and_pages(store: Store) -> None:
     assert (len(frame), total) == (0, 4)
     with pytest.raises(ValueError, match="unknown categories"):
         flagged_page(store, RULES, categories=("gone",))
+
+
+def test_page_rows_and_counts_agree_with_the_rules_macro_for_every_protection(
+    store: Store,
+) -> None:
+    # The page builds its reasons only for the rows it returns and the counts group by category
+    # numbers; both must say exactly what the review_accounts macro says for every account.
+    rows = [
+        *_portal(),
+        account("kim@partner.org", last_sign_in_at="2025-05-01"),
+        account("lee@example.com", created_at="2025-01-02", groups=[" Board "]),
+        account("mo@example.com", last_activity_at="2025-02-02"),
+        account("ned@example.com", created_at="2026-02-20"),
+        account("ola@example.com", last_sign_in_at="2025-03-03"),
+    ]
+    add_snapshot(store, rows, as_of=AS_OF)
+    set_decision(store, "ola@example.com", "keep")
+    rules = ReviewRules(
+        cutoff=date(2026, 3, 1),
+        protect_domains=("partner.org",),
+        protect_groups=("board",),
+        keep=("mo@example.com", "nobody@example.com"),
+        grace_days=45,
+    )
+    frame, total = flagged_page(store, rules, categories=CATEGORIES, limit=100)
+    with store.read() as cur:
+        cur.execute(sql("review_reason"))
+        cur.execute(sql("review_accounts"))
+        expected = cur.execute(
+            "SELECT user_key, category, protected_by, reason FROM review_accounts("
+            "$snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, "
+            "$keep_keys) ORDER BY lower(email)",
+            rules.parameters(1, AS_OF),
+        ).fetchall()
+    got = [
+        (r.user_key, r.category, _text(r.protected_by), _text(r.reason)) for r in frame.itertuples()
+    ]
+    assert total == len(rows)
+    assert got == expected
+    protections = {e[2] for e in expected} - {None}
+    assert protections == {"decision", "keep_list", "user_type", "domain", "group", "grace"}
+    result = review(store, rules)
+    assert result.counts == {c: sum(e[1] == c for e in expected) for c in CATEGORIES}
+    assert result.protected_by == {p: sum(e[2] == p for e in expected) for p in protections}
+    assert result.keep_unmatched == ("nobody@example.com",)
+
+
+def test_search_looks_only_at_the_chosen_categories(store: Store) -> None:
+    add_snapshot(store, _portal(), as_of=AS_OF)
+    # ann (active) and ivy (disabled) match the text but are not flagged
+    frame, total = flagged_page(store, RULES, search="example.com", limit=2)
+    assert (list(frame["email"]), total) == (["Dan@Example.com", "eve@example.com"], 4)
+    frame, total = flagged_page(store, RULES, search="ann@", offset=5)
+    assert (len(frame), total) == (0, 0)
+    frame, total = flagged_page(store, RULES, search="ivy", categories=("disabled",))
+    assert (list(frame["email"]), total) == (["ivy@example.com"], 1)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def test_flagged_page_never_returns_more_than_ten_thousand_rows(store: Store) -> None:

@@ -13,9 +13,12 @@ WITH hits AS (
         $keep_keys
     )
     WHERE category_no IN (SELECT unnest(CAST($category_nos AS INTEGER[])))
-        AND ($search = '' OR contains(lower(concat_ws(' ', email, username, first_name, last_name,
-                                                      user_type, array_to_string(groups, ' '))),
-                                      $search))
+        -- the category test repeated first, so only rows of those categories are searched
+        AND ($search = ''
+             OR (list_contains(CAST($category_nos AS INTEGER[]), category_no)
+                 AND contains(lower(concat_ws(' ', email, username, first_name, last_name,
+                                              user_type, array_to_string(groups, ' '))),
+                              $search)))
 ),
 page AS (
     SELECT * FROM hits ORDER BY sort_lower, sort_exact, user_key LIMIT $limit OFFSET $offset
