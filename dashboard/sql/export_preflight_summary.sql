@@ -9,7 +9,7 @@ WITH flagged AS (
     FROM review_accounts(
         $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys
     )
-    WHERE category IN ('inactive', 'never_signed_in')
+    WHERE category_no IN (2, 3)  -- inactive, never signed in (CATEGORIES order)
 )
 SELECT
     count(*) AS matched_rows,

@@ -12,11 +12,12 @@ COPY (
             list_transform(
                 [
                     email, username, trim(concat_ws(' ', first_name, last_name)), user_type,
-                    array_to_string(groups, '; '), strftime(last_activity, '%Y-%m-%d %H:%M:%S'),
+                    array_to_string(groups, '; '),
+                    CAST(date_trunc('second', last_activity) AS VARCHAR),
                     CASE WHEN last_activity IS NULL THEN NULL
                          WHEN activity_from_report THEN 'activity report' ELSE 'sign-in' END,
-                    strftime(created_at, '%Y-%m-%d %H:%M:%S'), CAST(sign_in_count AS VARCHAR),
-                    reason, category
+                    CAST(date_trunc('second', created_at) AS VARCHAR),
+                    CAST(sign_in_count AS VARCHAR), reason, category
                 ],
                 lambda v: CASE WHEN left(v, 1) IN ('=', '+', '-', '@', chr(9), chr(13))
                                THEN '''' || v ELSE nullif(v, '') END
@@ -27,7 +28,7 @@ COPY (
             $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups,
             $keep_keys
         )
-        WHERE category IN ('inactive', 'never_signed_in')
+        WHERE category_no IN (2, 3)  -- inactive, never signed in (CATEGORIES order)
     )
     ORDER BY lower(identifier), identifier, user_key
 ) TO $path (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NEW_LINE '\r\n')

@@ -13,7 +13,7 @@ COPY (
             $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups,
             $keep_keys
         )
-        WHERE category IN ('inactive', 'never_signed_in')
+        WHERE category_no IN (2, 3)  -- inactive, never signed in (CATEGORIES order)
     )
     ORDER BY lower(identifier), identifier, user_key
 ) TO $path (FORMAT csv, HEADER false, DELIMITER $sep, QUOTE '"', ESCAPE '"', NEW_LINE '\r\n')

@@ -14,17 +14,17 @@ CASE WHEN would_flag THEN
         WHEN 'group' THEN 'protected (group '
             || trim(list_filter(groups, lambda g: list_contains(
                    CAST(protect_groups AS VARCHAR[]), lower(trim(g))))[1]) || '): '
-        WHEN 'grace' THEN 'protected (created ' || strftime(created_at, '%Y-%m-%d')
+        WHEN 'grace' THEN 'protected (created ' || CAST(CAST(created_at AS DATE) AS VARCHAR)
             || ', within the grace period): '
         ELSE ''
     END
     || CASE
         WHEN last_activity IS NOT NULL THEN
             CASE WHEN activity_from_report THEN 'last activity ' ELSE 'last sign-in ' END
-            || strftime(last_activity, '%Y-%m-%d') || ', before cutoff '
-            || strftime(CAST(cutoff_ts AS TIMESTAMP), '%Y-%m-%d')
+            || CAST(CAST(last_activity AS DATE) AS VARCHAR) || ', before cutoff '
+            || CAST(CAST(cutoff_ts AS DATE) AS VARCHAR)
         WHEN created_at IS NOT NULL THEN
-            'never signed in, created ' || strftime(created_at, '%Y-%m-%d')
+            'never signed in, created ' || CAST(CAST(created_at AS DATE) AS VARCHAR)
         ELSE 'never signed in, creation date unknown'
     END
 END
