@@ -619,9 +619,11 @@ def _load_activity(
     order = None
     if fmt is None:
         order = _activity_order(cur, prep, two_pass=two_pass, date_order=date_order, notes=notes)
-    lookup_key = {"email": "lower(email)", "username": "lower(username)", "user_id": "user_id"}
-    cur.execute("DROP TABLE IF EXISTS _lu_lookup")
-    cur.execute(sql("load_activity_lookup").format(key=lookup_key[who]))
+    by_key = who == portal_identity
+    if not by_key:
+        lookup_key = {"email": "lower(email)", "username": "lower(username)", "user_id": "user_id"}
+        cur.execute("DROP TABLE IF EXISTS _lu_lookup")
+        cur.execute(sql("load_activity_lookup").format(key=lookup_key[who]))
     others = [
         (i, h)
         for i, h in enumerate(prep.sniffed.headers)
@@ -658,7 +660,7 @@ def _load_activity(
             "activity_at": "t",
             "source": prep.source(["activity_at"], fmt),
         }
-    query = sql("load_insert_activity").format(
+    query = sql("load_insert_activity_by_key" if by_key else "load_insert_activity").format(
         identity=ident,
         key=ident if who == "user_id" else f"lower({ident})",
         plausible=tabular.plausible_sql("r.p"),
