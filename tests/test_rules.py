@@ -434,3 +434,10 @@ def test_counting_disabled_accounts_adds_them_to_used() -> None:
     fig = seat_figures(enabled=120, disabled=30, flagged=20, limit=200, count_disabled=True)
     assert fig.used == 150
     assert fig.after_used == 130
+
+
+def test_parameters_say_whether_a_rule_can_name_accounts() -> None:
+    assert ReviewRules().parameters(1, AS_OF)["any_named"] is False
+    for fields in ({"keep": ("a@example.com",)}, {"protect_domains": ("example.com",)}):
+        assert ReviewRules(**fields).parameters(1, AS_OF)["any_named"] is True
+    assert ReviewRules(protect_groups=("Board",)).parameters(1, AS_OF)["any_named"] is True

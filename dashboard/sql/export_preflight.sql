@@ -7,7 +7,8 @@ WITH reviewed AS (
     SELECT CASE WHEN $by_username THEN username ELSE email END AS identifier,
            enabled, category, protected_by, reason
     FROM review_accounts(
-        $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys
+        $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys,
+        $any_named
     )
 ),
 matched AS (

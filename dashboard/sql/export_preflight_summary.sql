@@ -7,7 +7,8 @@
 WITH flagged AS (
     SELECT CASE WHEN $by_username THEN username ELSE email END AS identifier
     FROM review_accounts(
-        $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys
+        $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys,
+        $any_named
     )
     WHERE category_no IN (2, 3)  -- inactive, never signed in (CATEGORIES order)
 )

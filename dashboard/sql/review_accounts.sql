@@ -5,9 +5,12 @@
 -- snap (snapshot id), cutoff_ts (00:00 UTC of the cutoff date), grace_ts (created_at from which
 -- accounts are protected, NULL for no grace period), and the normalised lists protect_types,
 -- protect_domains, protect_groups and keep_keys (trimmed, lower-cased; keep_keys are account
--- keys: on username portals the caller first resolves kept e-mails to usernames).
+-- keys: on username portals the caller first resolves kept e-mails to usernames). any_named is
+-- false when no keep decision, keep list, domain or group rule exists: the join that looks the
+-- named accounts up then folds away at planning, which is most of a default review's cost.
 CREATE OR REPLACE TEMP MACRO review_accounts(
-    snap, cutoff_ts, grace_ts, protect_types, protect_domains, protect_groups, keep_keys
+    snap, cutoff_ts, grace_ts, protect_types, protect_domains, protect_groups, keep_keys,
+    any_named
 ) AS TABLE
 WITH protect_keys AS (
     -- accounts named by a keep decision (1) or the keep list (2); a decision outranks the list
@@ -63,7 +66,7 @@ judged AS (
             AS would_flag,
         n.pos AS named_by
     FROM accounts AS a
-    LEFT JOIN named AS n ON n.rid = a.rowid
+    LEFT JOIN named AS n ON CAST(any_named AS BOOLEAN) AND n.rid = a.rowid
     WHERE a.snapshot_id = snap
 ),
 protected AS (

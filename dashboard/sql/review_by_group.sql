@@ -5,7 +5,7 @@ WITH per_list AS (
     SELECT groups, category_no, count(*) AS accounts
     FROM review_accounts(
         $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups,
-        $keep_keys
+        $keep_keys, $any_named
     )
     GROUP BY ALL
 ),

@@ -3,6 +3,7 @@
 -- dashboard/rules.py), so the scan of a million accounts does no string work.
 SELECT category_no, protection_no, count(*) AS accounts
 FROM review_accounts(
-    $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys
+    $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys,
+    $any_named
 )
 GROUP BY ALL

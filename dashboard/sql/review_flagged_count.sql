@@ -1,7 +1,8 @@
 -- How many accounts match a Review-page filter (used when the page asked for lies past the end).
 SELECT count(*)
 FROM review_accounts(
-    $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys
+    $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys,
+    $any_named
 )
 WHERE category_no IN (SELECT unnest(CAST($category_nos AS INTEGER[])))
     -- the category test repeated first, so only rows of those categories are searched
