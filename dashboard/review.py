@@ -154,8 +154,8 @@ def open_review(
             unmatched = tuple(k for k in rules.keep if k not in matched)
             if by_email:
                 params["keep_keys"] = sorted({key for _, key in pairs})
-        if not params["any_named"]:
-            params["any_named"] = cur.execute(sql("review_any_decision")).fetchone()[0]
+        if not params["any_kept"]:
+            params["any_kept"] = cur.execute(sql("review_any_decision")).fetchone()[0]
         cur.execute(sql("review_reason"))
         cur.execute(sql("review_accounts"))
         yield ReviewScope(cur, snap, as_of, params, unmatched)

@@ -97,8 +97,8 @@ class ReviewRules:
             "protect_domains": list(self.protect_domains),
             "protect_groups": list(self.protect_groups),
             "keep_keys": list(self.keep),
-            # whether a rule may name accounts; open_review also sets it when keep decisions exist
-            "any_named": bool(self.keep or self.protect_domains or self.protect_groups),
+            # whether a keep list names accounts; open_review also sets it when decisions exist
+            "any_kept": bool(self.keep),
         }
 
     def to_json(self) -> dict[str, Any]:

@@ -173,7 +173,7 @@ def test_page_rows_and_counts_agree_with_the_rules_macro_for_every_protection(
         expected = cur.execute(
             "SELECT user_key, category, protected_by, reason FROM review_accounts("
             "$snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, "
-            "$keep_keys, $any_named) ORDER BY lower(email)",
+            "$keep_keys, $any_kept) ORDER BY lower(email)",
             rules.parameters(1, AS_OF),
         ).fetchall()
     got = [

@@ -436,8 +436,8 @@ def test_counting_disabled_accounts_adds_them_to_used() -> None:
     assert fig.after_used == 130
 
 
-def test_parameters_say_whether_a_rule_can_name_accounts() -> None:
-    assert ReviewRules().parameters(1, AS_OF)["any_named"] is False
-    for fields in ({"keep": ("a@example.com",)}, {"protect_domains": ("example.com",)}):
-        assert ReviewRules(**fields).parameters(1, AS_OF)["any_named"] is True
-    assert ReviewRules(protect_groups=("Board",)).parameters(1, AS_OF)["any_named"] is True
+def test_parameters_say_whether_a_keep_list_names_accounts() -> None:
+    assert ReviewRules().parameters(1, AS_OF)["any_kept"] is False
+    assert ReviewRules(keep=("a@example.com",)).parameters(1, AS_OF)["any_kept"] is True
+    rules = ReviewRules(protect_domains=("example.com",), protect_groups=("Board",))
+    assert rules.parameters(1, AS_OF)["any_kept"] is False

@@ -8,7 +8,7 @@ WITH reviewed AS (
            enabled, category, protected_by, reason
     FROM review_accounts(
         $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys,
-        $any_named
+        $any_kept
     )
 ),
 matched AS (

@@ -8,7 +8,7 @@ WITH flagged AS (
     SELECT CASE WHEN $by_username THEN username ELSE email END AS identifier
     FROM review_accounts(
         $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys,
-        $any_named
+        $any_kept
     )
     WHERE category_no IN (2, 3)  -- inactive, never signed in (CATEGORIES order)
 )

@@ -26,7 +26,7 @@ COPY (
             user_key
         FROM review_accounts(
             $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups,
-            $keep_keys, $any_named
+            $keep_keys, $any_kept
         )
         WHERE category_no IN (2, 3)  -- inactive, never signed in (CATEGORIES order)
     )

@@ -11,7 +11,7 @@ COPY (
         SELECT CASE WHEN $by_username THEN username ELSE email END AS identifier, user_key
         FROM review_accounts(
             $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups,
-            $keep_keys, $any_named
+            $keep_keys, $any_kept
         )
         WHERE category_no IN (2, 3)  -- inactive, never signed in (CATEGORIES order)
     )

@@ -5,15 +5,16 @@
 -- snap (snapshot id), cutoff_ts (00:00 UTC of the cutoff date), grace_ts (created_at from which
 -- accounts are protected, NULL for no grace period), and the normalised lists protect_types,
 -- protect_domains, protect_groups and keep_keys (trimmed, lower-cased; keep_keys are account
--- keys: on username portals the caller first resolves kept e-mails to usernames). any_named is
--- false when no keep decision, keep list, domain or group rule exists: the join that looks the
--- named accounts up then folds away at planning, which is most of a default review's cost.
+-- keys: on username portals the caller first resolves kept e-mails to usernames). any_kept is
+-- false when there is neither a keep decision nor a keep list: the join that looks kept accounts
+-- up then folds away at planning, which is most of a default review's cost. Domain and group
+-- rules are tested only on accounts the cutoff would flag, and fold away when their list is empty.
 CREATE OR REPLACE TEMP MACRO review_accounts(
     snap, cutoff_ts, grace_ts, protect_types, protect_domains, protect_groups, keep_keys,
-    any_named
+    any_kept
 ) AS TABLE
 WITH protect_keys AS (
-    -- accounts named by a keep decision (1) or the keep list (2); a decision outranks the list
+    -- accounts kept by a keep decision (1) or the keep list (2); a decision outranks the list
     SELECT k, min(pos) AS pos
     FROM (
         SELECT user_key AS k, 1 AS pos FROM decisions WHERE decision = 'keep'
@@ -21,33 +22,6 @@ WITH protect_keys AS (
         SELECT unnest(CAST(keep_keys AS VARCHAR[])) AS k, 2 AS pos
     )
     GROUP BY k
-),
-named AS (
-    -- the few accounts a key, domain (4) or group (5) rule names, by row id. A rule not in use
-    -- folds away at planning (empty list), so a review with only the default rules never reads
-    -- the e-mail, key or group columns of a million accounts.
-    SELECT rid, min(pos) AS pos
-    FROM (
-        SELECT a.rowid AS rid, pk.pos
-        FROM accounts AS a JOIN protect_keys AS pk ON pk.k = a.user_key
-        WHERE a.snapshot_id = snap
-        UNION ALL
-        SELECT rowid AS rid, 4 AS pos
-        FROM accounts
-        WHERE snapshot_id = snap
-            AND len(CAST(protect_domains AS VARCHAR[])) > 0
-            AND contains(email, '@')
-            AND list_contains(CAST(protect_domains AS VARCHAR[]),
-                              lower(trim(split_part(email, '@', -1))))
-        UNION ALL
-        SELECT rowid AS rid, 5 AS pos
-        FROM accounts
-        WHERE snapshot_id = snap
-            AND len(CAST(protect_groups AS VARCHAR[])) > 0
-            AND list_has_any(CAST(protect_groups AS VARCHAR[]),
-                             list_transform(groups, lambda g: lower(trim(g))))
-    )
-    GROUP BY rid
 ),
 judged AS (
     -- would_flag: enabled, created before the cutoff (or unknown) and no sign-in or activity on
@@ -64,21 +38,30 @@ judged AS (
             AND coalesce(a.last_sign_in_at < CAST(cutoff_ts AS TIMESTAMP), true)
             AND coalesce(a.last_activity_at < CAST(cutoff_ts AS TIMESTAMP), true)
             AS would_flag,
-        n.pos AS named_by
+        pk.pos AS kept_by
     FROM accounts AS a
-    LEFT JOIN named AS n ON CAST(any_named AS BOOLEAN) AND n.rid = a.rowid
+    LEFT JOIN protect_keys AS pk ON CAST(any_kept AS BOOLEAN) AND pk.k = a.user_key
     WHERE a.snapshot_id = snap
 ),
 protected AS (
     -- protection_no indexes PROTECTIONS in dashboard/rules.py; precedence: decision (1), keep
-    -- list (2), user type (3), domain (4), group (5), grace period (6)
+    -- list (2), user type (3), domain (4), group (5), grace period (6). CASE tests each rule
+    -- only on the accounts no earlier rule protected.
     SELECT
         *,
         CASE
             WHEN NOT would_flag THEN NULL
-            WHEN named_by <= 2 THEN named_by
+            WHEN kept_by IS NOT NULL THEN kept_by
             WHEN list_contains(CAST(protect_types AS VARCHAR[]), lower(trim(user_type))) THEN 3
-            WHEN named_by IS NOT NULL THEN named_by
+            WHEN len(CAST(protect_domains AS VARCHAR[])) > 0
+                AND contains(email, '@')
+                AND list_contains(CAST(protect_domains AS VARCHAR[]),
+                                  lower(trim(split_part(email, '@', -1))))
+                THEN 4
+            WHEN len(CAST(protect_groups AS VARCHAR[])) > 0
+                AND list_has_any(CAST(protect_groups AS VARCHAR[]),
+                                 list_transform(groups, lambda g: lower(trim(g))))
+                THEN 5
             WHEN created_at >= CAST(grace_ts AS TIMESTAMP) THEN 6
         END AS protection_no
     FROM judged
@@ -102,7 +85,7 @@ categorised AS (
 SELECT
     snapshot_id, user_key, user_id, email, username, first_name, last_name, user_type, enabled,
     created_at, last_sign_in_at, sign_in_count, groups, account_expires, last_activity_at,
-    last_activity, activity_from_report, CASE WHEN named_by = 1 THEN 'keep' END AS decision,
+    last_activity, activity_from_report, CASE WHEN kept_by = 1 THEN 'keep' END AS decision,
     ['active', 'inactive', 'never_signed_in', 'protected', 'disabled'][category_no] AS category,
     protected_by,
     review_reason(would_flag, protected_by, user_type, email, groups, protect_groups, created_at,

@@ -5,7 +5,7 @@ WITH per_list AS (
     SELECT groups, category_no, count(*) AS accounts
     FROM review_accounts(
         $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups,
-        $keep_keys, $any_named
+        $keep_keys, $any_kept
     )
     GROUP BY ALL
 ),

@@ -4,7 +4,7 @@ WITH per_type AS (
     SELECT user_type, category_no, count(*) AS accounts
     FROM review_accounts(
         $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups,
-        $keep_keys, $any_named
+        $keep_keys, $any_kept
     )
     GROUP BY ALL
 )

@@ -4,6 +4,6 @@
 SELECT category_no, protection_no, count(*) AS accounts
 FROM review_accounts(
     $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys,
-    $any_named
+    $any_kept
 )
 GROUP BY ALL

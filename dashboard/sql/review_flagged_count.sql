@@ -2,7 +2,7 @@
 SELECT count(*)
 FROM review_accounts(
     $snap, $cutoff_ts, $grace_ts, $protect_types, $protect_domains, $protect_groups, $keep_keys,
-    $any_named
+    $any_kept
 )
 WHERE category_no IN (SELECT unnest(CAST($category_nos AS INTEGER[])))
     -- the category test repeated first, so only rows of those categories are searched
