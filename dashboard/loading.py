@@ -93,7 +93,7 @@ class _Prepared:
 
     def col(self, fld: str) -> str:
         """Return the trimmed text of a field's column ('' when empty)."""
-        return f"coalesce(trim(c{self.columns[fld]}), '')"
+        return f"coalesce({tabular.trim_sql(f'c{self.columns[fld]}')}, '')"
 
     def source(self, stamps: Sequence[str] = (), fmt: str | None = None) -> str:
         """Return the read_csv call of the file; `stamps` fields are read as TIMESTAMP in `fmt`."""

@@ -178,6 +178,34 @@ def test_timestamp_sql_reads_every_format_to_naive_utc() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "value", ["a@x.com", " a@x.com ", "\u00a0Bé@x.com\u3000", "\tx\t", "", "  ", "é", " \u2009 "]
+)
+def test_trim_sql_trims_exactly_as_duckdbs_trim(value: str) -> None:
+    with duckdb.connect() as con:
+        fast, slow = con.execute(
+            f"SELECT {tabular.trim_sql('$v')}, trim($v)", {"v": value}
+        ).fetchone()
+    assert fast == slow
+
+
+def test_plain_format_needs_every_sample_value_in_one_reader_format() -> None:
+    assert tabular.plain_format(
+        ["2026-03-01T10:00:00Z", "", "2026-03-02T11:00:00Z"], timezone=None
+    ) == ("%Y-%m-%dT%H:%M:%SZ")
+    assert tabular.plain_format(["2026-03-01 10:00", "2026-03-01 10:00"], timezone=None) == (
+        "%Y-%m-%d %H:%M"
+    )
+    assert tabular.plain_format(["2026-03-01 10:00", "2026-03-01"], timezone=None) is None
+    assert tabular.plain_format(["2026-03-01T10:00:00+01:00"], timezone=None) is None
+    assert tabular.plain_format(["1/3/2026"], timezone=None) is None
+    assert tabular.plain_format(["", " "], timezone=None) is None
+    assert tabular.plain_format(["2026-03-01 10:00"], timezone="Europe/Dublin") is None
+    assert tabular.plain_format(["2026-03-01T10:00:00Z"], timezone="Europe/Dublin") == (
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+
 def test_timestamp_sql_month_first_and_no_order() -> None:
     assert _parse(["3/1/2026", "2026-03-01"], "mdy") == [datetime(2026, 3, 1), datetime(2026, 3, 1)]
     assert _parse(["3/1/2026"], None) == [None]
