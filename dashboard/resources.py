@@ -92,7 +92,55 @@ def cached_breakdowns(
     return _breakdowns(str(store.path), snapshot_id, _rules_key(rules), rules)
 
 
+# One entry per page of the flagged table a session looked at; selecting rows reruns the page,
+# and at a million accounts recomputing the page costs a few hundred milliseconds each time.
+@st.cache_data(max_entries=64, ttl=600, show_spinner=False)
+def _flagged_page(
+    path: str,
+    snapshot_id: int,
+    rules_key: str,
+    search: str,
+    categories: tuple[str, ...],
+    offset: int,
+    limit: int,
+    _rules: ReviewRules,
+) -> tuple[pd.DataFrame, int]:
+    return reviewing.flagged_page(
+        _store(path),
+        _rules,
+        snapshot_id=snapshot_id,
+        search=search,
+        categories=categories,
+        offset=offset,
+        limit=limit,
+    )
+
+
+def cached_flagged_page(
+    store: Store,
+    rules: ReviewRules,
+    snapshot_id: int,
+    *,
+    search: str,
+    categories: tuple[str, ...],
+    offset: int,
+    limit: int,
+) -> tuple[pd.DataFrame, int]:
+    """Return one page of the flagged table and the total (cached like reviews)."""
+    return _flagged_page(
+        str(store.path),
+        snapshot_id,
+        _rules_key(rules),
+        search,
+        tuple(categories),
+        offset,
+        limit,
+        rules,
+    )
+
+
 def clear_data_caches() -> None:
     """Forget cached results after this app changed the database (load, decision, settings)."""
     _review.clear()
     _breakdowns.clear()
+    _flagged_page.clear()

@@ -9,8 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.contract import save_review_defaults
-from dashboard.resources import cached_review, clear_data_caches, get_store
-from dashboard.review import flagged_page, list_decisions, set_decision
+from dashboard.resources import (
+    cached_flagged_page,
+    cached_review,
+    clear_data_caches,
+    get_store,
+)
+from dashboard.review import list_decisions, set_decision
 from dashboard.rules import FLAGGED
 from dashboard.ui import (
     PRESET_DAYS,
@@ -182,12 +187,12 @@ categories = FLAGGED if category is None else (category,)
 page_key = f"rv_page_{search}_{category}_{size}"
 page_no = int(st.session_state.get(page_key, 1))
 with user_errors():
-    frame, total = flagged_page(
+    frame, total = cached_flagged_page(
         store,
         rules,
-        snapshot_id=snap.snapshot_id,
+        snap.snapshot_id,
         search=search,
-        categories=categories,
+        categories=tuple(categories),
         offset=(page_no - 1) * size,
         limit=size,
     )
@@ -197,12 +202,12 @@ if page_no > pages:
     st.session_state.pop(page_key, None)
     page_no = 1
     with user_errors():
-        frame, total = flagged_page(
+        frame, total = cached_flagged_page(
             store,
             rules,
-            snapshot_id=snap.snapshot_id,
+            snap.snapshot_id,
             search=search,
-            categories=categories,
+            categories=tuple(categories),
             offset=0,
             limit=size,
         )
