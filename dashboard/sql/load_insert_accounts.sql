@@ -1,4 +1,5 @@
 -- The staged accounts with their latest matched activity. Parameters: snapshot_id twice.
+-- Activity is grouped by the key, or by its hash when the accounts' keys have distinct hashes.
 INSERT INTO accounts (
     snapshot_id, user_key, user_id, email, username, first_name, last_name, user_type, enabled,
     created_at, last_sign_in_at, sign_in_count, groups, account_expires, last_activity_at
@@ -9,8 +10,8 @@ SELECT
     m.last_activity_at
 FROM _lu_parsed p
 LEFT JOIN (
-    SELECT user_key, max(activity_at) AS last_activity_at
+    SELECT {activity_key} AS k, max(activity_at) AS last_activity_at
     FROM activity
     WHERE snapshot_id = ? AND user_key IS NOT NULL
-    GROUP BY user_key
-) m ON m.user_key = p.user_key
+    GROUP BY k
+) m ON m.k = {account_key}
