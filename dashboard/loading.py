@@ -673,7 +673,7 @@ def _load_activity(
         }
     query = sql("load_insert_activity_by_key" if by_key else "load_insert_activity").format(
         identity=ident,
-        key=ident if who == "user_id" else f"lower({ident})",
+        key="identity" if who == "user_id" else "lower(identity)",
         plausible=tabular.plausible_sql("r.p"),
         blank=_BLANK,
         extra=extra,

@@ -8,8 +8,7 @@ SELECT
     CASE WHEN r.blank THEN {blank} ELSE {plausible} END,
     r.extra
 FROM (
-    SELECT {identity} AS identity, {key} AS k, {is_blank} AS blank, {activity_at} AS p,
-        {extra} AS extra
-    FROM (SELECT *, {t} AS t FROM {source})
+    SELECT identity, {key} AS k, {is_blank} AS blank, {activity_at} AS p, {extra} AS extra
+    FROM (SELECT *, {t} AS t, {identity} AS identity FROM {source})
 ) r
 LEFT JOIN _lu_lookup l ON l.k = r.k

@@ -8,7 +8,7 @@ SELECT
     CASE WHEN r.blank THEN {blank} ELSE {plausible} END,
     r.extra
 FROM (
-    SELECT {identity} AS identity, k, k IN (SELECT user_key FROM _lu_parsed) AS matched,
+    SELECT identity, k, k IN (SELECT user_key FROM _lu_parsed) AS matched,
         {is_blank} AS blank, {activity_at} AS p, {extra} AS extra
-    FROM (SELECT *, {t} AS t, {key} AS k FROM {source})
+    FROM (SELECT *, {key} AS k FROM (SELECT *, {t} AS t, {identity} AS identity FROM {source}))
 ) r
