@@ -32,6 +32,7 @@ from dashboard.learnupon import (
 )
 from dashboard.loading import LoadResult, commit_accounts
 from dashboard.store import PROJECT_ROOT, Store
+from dashboard.tabular import USER_FIELDS
 
 ENV_USERNAME = "LEARNUPON_API_USERNAME"
 ENV_PASSWORD = "LEARNUPON_API_PASSWORD"
@@ -161,22 +162,8 @@ def accounts_frame(users: Iterable[LearnUponUser]) -> pd.DataFrame:
 
     Timestamps are naive UTC (`datetime64`); `account_expires` is an ISO date text.
     """
-    columns: dict[str, list[Any]] = {
-        name: []
-        for name in (
-            "email",
-            "username",
-            "user_id",
-            "first_name",
-            "last_name",
-            "user_type",
-            "enabled",
-            "created_at",
-            "last_sign_in_at",
-            "sign_in_count",
-            "account_expires",
-        )
-    }
+    # The users report's canonical fields, less groups (the API's /users does not return them).
+    columns: dict[str, list[Any]] = {name: [] for name in USER_FIELDS if name != "groups"}
     for u in users:
         columns["email"].append(u.email)
         columns["username"].append(u.username)

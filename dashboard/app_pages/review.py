@@ -37,6 +37,17 @@ CATEGORY_FILTER = {
     "never_signed_in": "Never signed in",
 }
 
+
+def decide(keys: list[str], decision: str) -> None:
+    """Store a keep or release decision for each account, then rerun on fresh figures."""
+    with user_errors():
+        for key in keys:
+            set_decision(store, key, decision)
+    st.session_state["rv_version"] = st.session_state.get("rv_version", 0) + 1
+    clear_data_caches()
+    st.rerun()
+
+
 store = get_store()
 snap = page_start("Review", store)
 opts = rule_options()
@@ -265,12 +276,7 @@ if st.button(
     icon=":material/bookmark_add:",
     key="rv_keep_selected",
 ):
-    with user_errors():
-        for key in picked:
-            set_decision(store, key, "keep")
-    st.session_state["rv_version"] = st.session_state.get("rv_version", 0) + 1
-    clear_data_caches()
-    st.rerun()
+    decide(picked, "keep")
 
 st.subheader("Kept accounts")
 with user_errors():
@@ -302,12 +308,7 @@ if len(kept):
         icon=":material/bookmark_remove:",
         key="rv_release_selected",
     ):
-        with user_errors():
-            for key in released:
-                set_decision(store, key, "release")
-        st.session_state["rv_version"] = st.session_state.get("rv_version", 0) + 1
-        clear_data_caches()
-        st.rerun()
+        decide(released, "release")
 else:
     st.caption("No account is kept by decision yet.")
 
