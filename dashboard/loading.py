@@ -7,6 +7,7 @@ file changes nothing.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 import tempfile
@@ -110,6 +111,50 @@ class _Prepared:
         idx = self.columns[fld]
         return [r[idx] for r in self.sniffed.rows if len(r) > idx]
 
+    def rows(self, records: Collection[int]) -> dict[int, int]:
+        """Return the spreadsheet row of each record number (see `spreadsheet_rows`)."""
+        return spreadsheet_rows(self.readable, self.sniffed.delimiter, records)
+
+
+def _has_blank_line(path: Path) -> bool:
+    """Return True when the file holds an empty line (or an empty line inside a quoted cell)."""
+    tail = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            block = tail + chunk
+            if b"\n\n" in block or b"\n\r\n" in block:
+                return True
+            tail = block[-2:]
+    return False
+
+
+def spreadsheet_rows(path: Path, delimiter: str, records: Collection[int]) -> dict[int, int]:
+    """Return the spreadsheet row (header = row 1) of each record number of a CSV file.
+
+    A record number counts the records DuckDB's CSV reader returns, header = 1; the reader
+    skips blank lines, a spreadsheet shows each as a row. Only refusals call this: a file with
+    no blank line is not parsed at all, and one with blank lines only up to the last record
+    asked for. A record spanning lines (a quoted line break) stays one row.
+    """
+    wanted = set(records)
+    if not wanted or not _has_blank_line(path):
+        return {r: r for r in wanted}
+    found: dict[int, int] = {}
+    seen, last = 0, max(wanted)
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True)
+        try:
+            for row, record in enumerate(reader, start=1):
+                if record:
+                    seen += 1
+                    if seen in wanted:
+                        found[seen] = row
+                    if seen >= last:
+                        break
+        except csv.Error:
+            pass  # a cell beyond the csv module's size limit: keep the reader's numbers
+    return {r: found.get(r, r) for r in wanted}
+
 
 # DuckDB spills to disk beyond this, which keeps a 10-million-row load under the 2 GiB bar.
 LOAD_MEMORY_LIMIT = "1GB"
@@ -203,11 +248,11 @@ def _stats(cur: duckdb.DuckDBPyConnection, query: str) -> dict[str, Any]:
 
 
 def _locator(
-    cur: duckdb.DuckDBPyConnection, table: str, column: str, row: Callable[[int], int] | int
+    cur: duckdb.DuckDBPyConnection, table: str, column: str, row: Callable[[int], int]
 ) -> Callable[[str], int | None]:
     """Return a function giving the row of the first cell of `column` holding a value.
 
-    `row` turns a rowid into a row number, or is the row number of rowid 0.
+    `row` turns a rowid into a row number.
     """
 
     def locate(value: str) -> int | None:
@@ -216,7 +261,7 @@ def _locator(
         ).fetchone()[0]
         if hit is None:
             return None
-        return row(hit) if callable(row) else int(hit) + row
+        return row(hit)
 
     return locate
 
@@ -250,13 +295,15 @@ def _stage_users(
     timezone: str | None,
     notes: list[str],
     typed: Collection[str] = (),
+    spreadsheet: Callable[[Collection[int]], dict[int, int]] | None = None,
 ) -> _Staged:
     """Check the rows of `_lu_raw` (one trimmed text column per field) and build `_lu_parsed`.
 
     `columns` maps each present field to the column title shown in messages; `first_row` is the
     number of the first data row as the user sees it. The `typed` timestamp fields were parsed
     by the CSV reader already (TIMESTAMP columns); a bad value among them is retried on the
-    precise path, which reads them as text and names the row.
+    precise path, which reads them as text and names the row. `spreadsheet` turns record
+    numbers into the rows a spreadsheet shows (a file's blank lines count); refusals only.
     """
     t = "_lu_raw"
     base = cur.execute(f"SELECT min(rowid), count(*) FROM {t}").fetchone()
@@ -269,8 +316,12 @@ def _stage_users(
         )
     start, n = int(base[0]), int(base[1])
 
+    def rows(records: Collection[int]) -> dict[int, int]:
+        return spreadsheet(records) if spreadsheet is not None else {r: r for r in records}
+
     def row(rowid: int) -> int:
-        return int(rowid) - start + first_row
+        record = int(rowid) - start + first_row
+        return rows([record])[record]
 
     key = f"lower({identity})"
     aggs = [
@@ -319,13 +370,15 @@ def _stage_users(
         dupes = cur.execute(
             sql("load_duplicate_keys").format(identity=identity), [start, first_row]
         ).fetchall()
+        shown = rows([r for _, records in dupes for r in records])
         listed = "; ".join(
-            f"{value!r} rows {', '.join(str(r) for r in rows)}" for value, rows in dupes
+            f"{value!r} rows {', '.join(str(shown[r]) for r in records)}"
+            for value, records in dupes
         )
         raise InputRefused(
             file,
             f"the same account appears more than once (case and spaces ignored): {listed}",
-            row=dupes[0][1][1],
+            row=shown[dupes[0][1][1]],
             column=columns[identity],
             hint="Remove the duplicate rows, then load again",
         )
@@ -550,13 +603,18 @@ _BLANK = "TIMESTAMP '0001-01-01'"  # marks rows with an empty timestamp until th
 def _diagnose(prep: _Prepared, date_order: str | None, timezone: str | None) -> None:
     """Read an activity file's timestamp column again, on its own, and refuse what is wrong
     with it (mixed or ambiguous day/month order, a value that does not parse)."""
+
+    def row(rowid: int) -> int:
+        record = int(rowid) + 2
+        return prep.rows([record])[record]
+
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"CREATE TABLE x AS SELECT {prep.col('activity_at')} AS t FROM {prep.source()}")
         stats = _stats(con, f"SELECT {tabular.timestamp_stats_sql('t', 'ts')} FROM x")
         column = prep.header("activity_at")
         order = tabular.decide_date_order(
-            prep.name, column, stats, "ts", date_order, [], locate=_locator(con, "x", "t", 2)
+            prep.name, column, stats, "ts", date_order, [], locate=_locator(con, "x", "t", row)
         )
         parse = tabular.timestamp_sql("t", order, timezone=timezone)
         hit = con.execute(
@@ -567,7 +625,7 @@ def _diagnose(prep: _Prepared, date_order: str | None, timezone: str | None) -> 
         raise InputRefused(
             prep.name,
             f"{hit[1]!r} is not a date and time this product can read",
-            row=int(hit[0]) + 2,
+            row=row(hit[0]),
             column=column,
             hint=_FORMATS_HINT,
         )
@@ -850,6 +908,7 @@ def _write_reports(
             timezone=timezone,
             notes=notes,
             typed=typed,
+            spreadsheet=user_prep.rows,
         )
         snapshot_id = Store.next_snapshot_id(cur)
         counts = [staged.users]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dashboard.errors import InputRefused
-from dashboard.loading import ReportFile, commit_accounts, load_reports
+from dashboard.loading import ReportFile, commit_accounts, load_reports, spreadsheet_rows
 from dashboard.store import Store
 from tests.conftest import TESTS
 
@@ -464,6 +464,69 @@ def test_an_unknown_status_is_refused_listing_the_accepted_spellings(
     err = refusal(store, users(tmp_path, "a@x.com,yes", "b@x.com,maybe", header="Email,Enabled"))
     assert (err.row, err.column) == (3, "Enabled")
     assert "'maybe'" in err.text and "yes" in err.text and "inactive" in err.text
+
+
+# -- row numbers below blank lines ----------------------------------------------------------------
+
+# A blank line is a row in a spreadsheet but no record for DuckDB; a quoted line break is neither.
+ABOVE = ("a@x.com,yes,2026-01-01", "", '"b@x.com",yes,"2026-01-02"', "", "")
+
+
+@pytest.mark.parametrize(
+    "bad, column, phrase",
+    [
+        ("c@x.com,maybe,2026-01-03", "Enabled", "'maybe'"),
+        (" ,yes,2026-01-03", "Email", "empty"),
+        ("Total,yes,2026-01-03", "Email", "'Total'"),
+        ("c@x.com,yes,last tuesday", "Last Login", "'last tuesday'"),
+        ("c@x.com,yes,03/04/2026", "Last Login", "ambiguous"),
+        ("c@x.com,yes,2026-01-03,extra", None, "4 fields, more"),
+    ],
+)
+def test_users_refusals_below_blank_lines_name_the_spreadsheet_row(
+    store: Store, tmp_path: Path, bad: str, column: str | None, phrase: str
+) -> None:
+    err = refusal(store, users(tmp_path, *ABOVE, bad, header="Email,Enabled,Last Login"))
+    assert (err.row, err.column, phrase in err.text) == (7, column, True)
+
+
+def test_duplicates_below_blank_lines_list_spreadsheet_rows(store: Store, tmp_path: Path) -> None:
+    err = refusal(
+        store,
+        users(tmp_path, "a@x.com,yes", "", "b@x.com,yes", "", "A@x.com,no", header="Email,Enabled"),
+    )
+    assert err.row == 6 and "rows 2, 6" in err.text
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])
+def test_a_transcoded_file_with_blank_lines_names_the_spreadsheet_row(
+    store: Store, tmp_path: Path, encoding: str
+) -> None:
+    path = tmp_path / "users.csv"
+    lines = ["Email,First Name,Enabled", "a@x.com,Zoë,yes", "", "", "b@x.com,Bob,maybe"]
+    path.write_bytes("\r\n".join(lines).encode(encoding))
+    err = refusal(store, ReportFile.from_path(path))
+    assert (err.row, err.column) == (5, "Enabled")
+
+
+def test_a_bad_activity_timestamp_below_blank_lines_names_the_spreadsheet_row(
+    store: Store, tmp_path: Path
+) -> None:
+    rows = ['a@x.com,"2026-01-01 10:00"'] * 6000 + ["", '"a@x.com\nnote",31/31/2026']
+    err = refusal(
+        store,
+        users(tmp_path, "a@x.com,yes", header="Email,Enabled"),
+        [report(tmp_path, "a.csv", "Email,Login Date", "", *rows)],
+    )
+    assert (err.file, err.row, err.column) == ("a.csv", 6004, "Login Date")
+
+
+def test_spreadsheet_rows_count_blank_lines_but_not_quoted_line_breaks(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text('h;i\n1;"x\n\ny"\n\n2;z\r\n\r\n\n3;w\n', newline="")
+    assert spreadsheet_rows(path, ";", [1, 2, 3, 4, 9]) == {1: 1, 2: 2, 3: 4, 4: 7, 9: 9}
+    path.write_text('h;i\n1;"x\n\ny"\n2;z\n', newline="")
+    assert spreadsheet_rows(path, ";", [2, 3]) == {2: 2, 3: 3}
 
 
 # -- activity -------------------------------------------------------------------------------------

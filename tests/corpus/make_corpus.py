@@ -527,8 +527,6 @@ def build() -> None:
         row=4,
         column="Enabled",
         phrase=r"status|true|yes",
-        known_gap="rows are numbered from DuckDB's rowid, which skips blank lines: every row "
-        "below a blank line is reported one too low",
     )
     case(
         "row_blank_email.csv",
