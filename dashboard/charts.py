@@ -32,7 +32,14 @@ def _layout(fig: go.Figure, title: str, *, height: int = 320) -> go.Figure:
         title={"text": title, "x": 0, "xanchor": "left"},
         height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "y": -0.2, "x": 0},
+        # Fixed entry widths: auto-sized entries overlapped when a narrow legend wrapped.
+        legend={
+            "orientation": "h",
+            "y": -0.2,
+            "x": 0,
+            "entrywidth": 120,
+            "entrywidthmode": "pixels",
+        },
         bargap=0.25,
     )
     return fig
@@ -82,7 +89,8 @@ def breakdown_bar(frame: pd.DataFrame, label: str, title: str, *, top: int = 15)
             hovertemplate="%{y}: %{x:,} " + CATEGORY_LABELS[cat].lower() + "<extra></extra>",
         )
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(title="Accounts", rangemode="tozero")
+    # No axis title: in a short chart it collided with the legend below; hover names the unit.
+    fig.update_xaxes(title=None, rangemode="tozero")
     fig.update_yaxes(type="category")
     return _layout(fig, title, height=max(260, 60 + 26 * len(data)))
 
