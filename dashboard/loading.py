@@ -96,14 +96,20 @@ class _Prepared:
         """Return the trimmed text of a field's column ('' when empty)."""
         return f"coalesce({tabular.trim_sql(f'c{self.columns[fld]}')}, '')"
 
-    def source(self, stamps: Sequence[str] = (), fmt: str | None = None) -> str:
-        """Return the read_csv call of the file; `stamps` fields are read as TIMESTAMP in `fmt`."""
+    def source(
+        self, stamps: Sequence[str] = (), fmt: str | None = None, *, estimate: bool = False
+    ) -> str:
+        """Return the read_csv call of the file; `stamps` fields are read as TIMESTAMP in `fmt`.
+
+        With `estimate`, DuckDB estimates the file's row count (see `tabular.read_csv_sql`).
+        """
         return tabular.read_csv_sql(
             self.readable,
             self.sniffed.delimiter,
             len(self.sniffed.headers),
             stamps=[self.columns[f] for f in stamps],
             fmt=fmt,
+            estimate=estimate,
         )
 
     def sample(self, fld: str) -> list[str]:
@@ -281,7 +287,6 @@ class _Staged:
 
     users: int
     identity: str
-    hashes_distinct: bool  # no two keys share a hash(): activity can be grouped by the hash
 
 
 def _stage_users(
@@ -328,7 +333,6 @@ def _stage_users(
         "count(*) AS n",
         f"min(rowid) FILTER ({identity} = '') AS missing_key",
         f"count(DISTINCT {key}) FILTER ({identity} <> '') AS distinct_keys",
-        f"count(DISTINCT hash({key})) AS distinct_hashes",
         f"min(rowid) FILTER ({tabular.status_sql('enabled')} IS NULL) AS bad_status",
         # No single '@': a totals or notes line, or the wrong column; the export would carry it.
         "min(rowid) FILTER (email <> '' AND NOT regexp_full_match(email, '[^@\\s]+@[^@\\s]+'))"
@@ -427,6 +431,7 @@ def _stage_users(
     )
     cur.execute(
         sql("load_parse_users").format(
+            first_rid=start,
             user_key=f"lower(r.{identity})",
             user_id=text("user_id"),
             email=text("email"),
@@ -466,7 +471,7 @@ def _stage_users(
                     column=columns[f],
                     hint=_FORMATS_HINT,
                 )
-    return _Staged(users=n, identity=identity, hashes_distinct=stats["distinct_hashes"] == n)
+    return _Staged(users=n, identity=identity)
 
 
 def _plain_stamps(prep: _Prepared, timezone: str | None) -> tuple[list[str], str | None]:
@@ -531,16 +536,7 @@ def _finish(
     activity_unmatched: int,
     is_demo: bool,
 ) -> None:
-    # Grouping ten million activity rows by a 64-bit hash costs half as much as by the text
-    # key, and gives the same groups when the accounts' keys have distinct hashes (matched
-    # activity only holds those keys).
-    by = "hash({})" if staged.hashes_distinct else "{}"
-    cur.execute(
-        sql("load_insert_accounts").format(
-            activity_key=by.format("user_key"), account_key=by.format("p.user_key")
-        ),
-        [snapshot_id, snapshot_id],
-    )
+    cur.execute(sql("load_insert_accounts"), [snapshot_id, snapshot_id])
     Store.insert_snapshot(
         cur,
         Snapshot(
@@ -679,20 +675,23 @@ def _load_activity(
 ) -> tuple[int, int]:
     """Insert one activity file; return (rows read, rows matching no account).
 
-    With `fast`, and when the sample writes every timestamp in one plain format, DuckDB's CSV
-    reader parses the timestamps itself; any failure of that read is retried on the precise
-    path (all text, converted in SQL), which names the bad row.
+    With `fast`, DuckDB estimates the file's size for the join's plan, and when the sample
+    writes every timestamp in one plain format, its CSV reader parses the timestamps itself;
+    any failure of that read is retried on the precise path (all text, converted in SQL, no
+    estimate), which names the bad row.
     """
     who = _activity_identity(prep, portal_identity)
     fmt = tabular.plain_format(prep.sample("activity_at"), timezone=timezone) if fast else None
     order = None
     if fmt is None:
         order = _activity_order(cur, prep, two_pass=two_pass, date_order=date_order, notes=notes)
-    by_key = who == portal_identity
-    if not by_key:
+    # Matched on the accounts' own key when the report has it, else through a lookup table.
+    lookup = "_lu_parsed"
+    if who != portal_identity:
         lookup_key = {"email": "lower(email)", "username": "lower(username)", "user_id": "user_id"}
         cur.execute("DROP TABLE IF EXISTS _lu_lookup")
         cur.execute(sql("load_activity_lookup").format(key=lookup_key[who]))
+        lookup = "_lu_lookup"
     others = [
         (i, h)
         for i, h in enumerate(prep.sniffed.headers)
@@ -720,18 +719,20 @@ def _load_activity(
             "t": prep.col("activity_at"),
             "is_blank": "t = ''",
             "activity_at": tabular.timestamp_sql("t", order, timezone=timezone),
-            "source": prep.source(),
+            "source": prep.source(estimate=fast),
         }
     else:
         parse = {
             "t": f"c{prep.columns['activity_at']}",
             "is_blank": "t IS NULL",
             "activity_at": "t",
-            "source": prep.source(["activity_at"], fmt),
+            "source": prep.source(["activity_at"], fmt, estimate=True),  # fmt implies fast
         }
-    query = sql("load_insert_activity_by_key" if by_key else "load_insert_activity").format(
+    query = sql("load_insert_activity").format(
         identity=ident,
         key="identity" if who == "user_id" else "lower(identity)",
+        lookup=lookup,
+        lookup_key="user_key" if lookup == "_lu_parsed" else "k",
         plausible=tabular.plausible_sql("r.p"),
         blank=_BLANK,
         extra=extra,
@@ -740,7 +741,9 @@ def _load_activity(
     try:
         n = int(cur.execute(query, [snapshot_id, prep.number]).fetchone()[0])
     except duckdb.Error as exc:
-        if fmt is not None:
+        # A failed fast read, or a file the estimating sniffer cannot sample, is read again
+        # as plain text, which names the bad row.
+        if fast and (fmt is not None or "sniffing" in str(exc)):
             raise _Retry(prep.number, "precise") from None
         if isinstance(exc, duckdb.ConstraintException):
             raise _Retry(prep.number, "timestamps") from None
@@ -754,7 +757,7 @@ def _load_activity(
         )
     blank, unmatched = cur.execute(
         f"SELECT count(*) FILTER (activity_at = {_BLANK}), "
-        f"count(*) FILTER (activity_at <> {_BLANK} AND user_key IS NULL) "
+        f"count(*) FILTER (activity_at <> {_BLANK} AND account_no IS NULL) "
         "FROM activity WHERE snapshot_id = ? AND file_no = ?",
         [snapshot_id, prep.number],
     ).fetchone()

@@ -37,6 +37,14 @@ SANDBOX_TABLES = ("accounts", "activity", "snapshots", "exports", "decisions")
 PER_SNAPSHOT = frozenset({"accounts", "activity"})
 # Where the copied rows live; queries read them through views in `main` with the product's types.
 STORAGE_SCHEMA = "sandbox_storage"
+# The product stores an activity row's account as a number (accounts.account_no); the sandbox's
+# activity view adds the account's key next to it, so that a query need not join for it.
+_ACTIVITY_WITH_KEY = (
+    "SELECT r.snapshot_id, r.file_no, r.account_no, a.user_key, "
+    "r.* EXCLUDE (snapshot_id, file_no, account_no) "
+    "FROM ({rows}) AS r LEFT JOIN main.accounts AS a ON a.account_no = r.account_no"
+)
+ACTIVITY_KEY_COLUMN = ("activity", "user_key", "VARCHAR")
 EXAMPLES = (
     "sandbox_example_types",
     "sandbox_example_never_signed_in",
@@ -337,8 +345,11 @@ class Sandbox:
         try:
             con.execute(f"CREATE SCHEMA {STORAGE_SCHEMA}")
             with store.read() as src:
-                for table in wanted:
-                    cls._feed(src, con, table, snapshot_id)
+                views = {table: cls._feed(src, con, table, snapshot_id) for table in wanted}
+            for table, select in views.items():
+                if table == "activity" and "accounts" in views:
+                    select = _ACTIVITY_WITH_KEY.format(rows=select)
+                con.execute(f"CREATE VIEW main.{quote_ident(table)} AS {select}")
             memory = cls._lock_down(con)
         except BaseException:
             con.close()
@@ -351,7 +362,8 @@ class Sandbox:
         con: duckdb.DuckDBPyConnection,
         table: str,
         snapshot_id: int | None,
-    ) -> None:
+    ) -> str:
+        """Copy one table's rows into the sandbox; return the SELECT its view shows."""
         columns = _columns(src, table)
         # MAP columns travel as lists of (key, value) entries: DuckDB checks every key of every
         # map it reads from Arrow, which costs more than all the other columns together. The
@@ -392,7 +404,7 @@ class Sandbox:
             else f"CAST({quote_ident(n)} AS {t}) AS {quote_ident(n)}"
             for n, t in columns
         )
-        con.execute(f"CREATE VIEW main.{quote_ident(table)} AS SELECT {shown} FROM {stored}")
+        return f"SELECT {shown} FROM {stored}"
 
     @staticmethod
     def _lock_down(con: duckdb.DuckDBPyConnection) -> str:
@@ -525,6 +537,8 @@ def run_query(
     # A one-off query copies in only the tables it names: a count of accounts should not wait
     # for ten million activity rows. (A table it does not name is absent, never empty.)
     named = [t for t in SANDBOX_TABLES if re.search(rf"\b{t}\b", query, re.IGNORECASE)]
+    if "activity" in named and "accounts" not in named:
+        named.append("accounts")  # activity's user_key comes from the accounts
     sandbox = Sandbox.build(store, snapshot_id, tables=named)
     try:
         return sandbox.run(query, max_rows=max_rows, timeout_s=timeout_s)
@@ -535,7 +549,9 @@ def run_query(
 def sandbox_schema(store: Store) -> list[tuple[str, str, str]]:
     """Return (table, column, type) of every column a sandbox query can read, in table order."""
     with store.read() as cur:
-        return _schema_rows(cur)
+        rows = _schema_rows(cur)
+    at = rows.index(("activity", "account_no", "INTEGER")) + 1
+    return [*rows[:at], ACTIVITY_KEY_COLUMN, *rows[at:]]
 
 
 def example_queries() -> list[tuple[str, str]]:

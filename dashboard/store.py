@@ -81,6 +81,22 @@ def _snapshot(row: tuple) -> Snapshot:
     return Snapshot(*values)
 
 
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a database written by an earlier version to the current schema, in one transaction."""
+    by_key = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = 'activity' AND column_name = 'user_key'"
+    ).fetchone()[0]
+    if by_key:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql("migrate_account_no").format(schema=sql("schema")))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
 class Store:
     """A DuckDB database file and the narrow set of operations the use cases need."""
 
@@ -115,6 +131,7 @@ class Store:
         try:
             if not self._schema_ready:
                 con.execute(sql("schema"))
+                _migrate(con)
                 self._schema_ready = True
             yield con
         finally:

@@ -338,20 +338,30 @@ def sql_string(value: str) -> str:
 
 
 def read_csv_sql(
-    path: Path, delimiter: str, ncols: int, *, stamps: Sequence[int] = (), fmt: str | None = None
+    path: Path,
+    delimiter: str,
+    ncols: int,
+    *,
+    stamps: Sequence[int] = (),
+    fmt: str | None = None,
+    estimate: bool = False,
 ) -> str:
     """Return a `read_csv(...)` call reading the columns of the file as c0..cN.
 
     Every column is VARCHAR except `stamps`, read as TIMESTAMP in the one strptime format `fmt`
-    (a value in any other spelling fails the read).
+    (a value in any other spelling fails the read). With `estimate`, DuckDB's sniffer samples
+    the file to estimate its row count; without it the planner takes any file for a few dozen
+    rows, and builds a join's hash table on millions of rows instead of on the accounts. The
+    dialect, columns, header and skipped lines stay fixed either way.
     """
     columns = ", ".join(
         f"'c{i}': '{'TIMESTAMP' if i in stamps else 'VARCHAR'}'" for i in range(ncols)
     )
     typed = f", timestampformat={sql_string(fmt)}" if stamps and fmt else ""
+    detect = "true, skip=0" if estimate else "false"
     return (
         f"read_csv({sql_string(str(path))}, delim={sql_string(delimiter)}, quote='\"', "
-        "escape='\"', header=true, auto_detect=false, strict_mode=true, null_padding=false, "
+        f"escape='\"', header=true, auto_detect={detect}, strict_mode=true, null_padding=false, "
         f"encoding='utf-8'{typed}, columns={{{columns}}})"
     )
 

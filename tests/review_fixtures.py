@@ -8,8 +8,9 @@ from typing import Any
 from dashboard.store import Snapshot, Store
 
 ACCOUNT_COLUMNS = (
-    "snapshot_id, user_key, user_id, email, username, first_name, last_name, user_type, enabled, "
-    "created_at, last_sign_in_at, sign_in_count, groups, account_expires, last_activity_at"
+    "snapshot_id, account_no, user_key, user_id, email, username, first_name, last_name, "
+    "user_type, enabled, created_at, last_sign_in_at, sign_in_count, groups, account_expires, "
+    "last_activity_at"
 )
 
 
@@ -71,12 +72,13 @@ def add_snapshot(
                 is_demo=False,
             ),
         )
-        for row in rows:
+        for number, row in enumerate(rows, start=1):
             cur.execute(
                 f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     snapshot_id,
+                    number,
                     row["user_key"],
                     row["user_id"],
                     row["email"],

@@ -478,9 +478,9 @@ def test_large_export_round_trips(store: Store) -> None:
     add_snapshot(store, [], as_of=AS_OF)
     with store.write() as cur:
         cur.execute(
-            "INSERT INTO accounts (snapshot_id, user_key, email, enabled, created_at) "
-            "SELECT 1, 'user' || i || '@example.com', 'User' || i || '@Example.com', true, "
-            "TIMESTAMP '2024-01-01' FROM range(30000) t(i)"
+            "INSERT INTO accounts (snapshot_id, account_no, user_key, email, enabled, "
+            "created_at) SELECT 1, i + 1, 'user' || i || '@example.com', "
+            "'User' || i || '@Example.com', true, TIMESTAMP '2024-01-01' FROM range(30000) t(i)"
         )
     bundle = build_export(store, RULES, include_sheet=False)
     assert bundle.ok and bundle.sheet is None

@@ -208,9 +208,9 @@ def test_flagged_page_never_returns_more_than_ten_thousand_rows(store: Store) ->
     add_snapshot(store, [], as_of=AS_OF)
     with store.write() as cur:
         cur.execute(
-            "INSERT INTO accounts (snapshot_id, user_key, email, enabled, created_at) "
-            "SELECT 1, 'u' || i || '@example.com', 'u' || i || '@example.com', true, "
-            "TIMESTAMP '2024-01-01' FROM range(?) t(i)",
+            "INSERT INTO accounts (snapshot_id, account_no, user_key, email, enabled, "
+            "created_at) SELECT 1, i + 1, 'u' || i || '@example.com', 'u' || i || '@example.com', "
+            "true, TIMESTAMP '2024-01-01' FROM range(?) t(i)",
             [MAX_PAGE_ROWS + 5],
         )
     frame, total = flagged_page(store, RULES, limit=50_000)

@@ -18,6 +18,7 @@ import pytest
 from dashboard.cli import main
 from dashboard.errors import NoData, QueryRefused
 from dashboard.sandbox import (
+    ACTIVITY_KEY_COLUMN,
     SANDBOX_TABLES,
     Sandbox,
     example_queries,
@@ -49,17 +50,22 @@ def _snapshot(store: Store, as_of: date, accounts: list[tuple], activity: list[t
                 False,
             ),
         )
-        for key, email, first, utype, enabled, created, last, groups in accounts:
+        number = {}
+        for no, (key, email, first, utype, enabled, created, last, groups) in enumerate(
+            accounts, start=1
+        ):
+            number[key] = no
             cur.execute(
-                "INSERT INTO accounts (snapshot_id, user_key, email, first_name, user_type, "
-                "enabled, created_at, last_sign_in_at, groups) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [sid, key, email, first, utype, enabled, created, last, groups],
+                "INSERT INTO accounts (snapshot_id, account_no, user_key, email, first_name, "
+                "user_type, enabled, created_at, last_sign_in_at, groups) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [sid, no, key, email, first, utype, enabled, created, last, groups],
             )
         for key, identity, at, extra in activity:
             cur.execute(
-                "INSERT INTO activity (snapshot_id, file_no, user_key, identity, activity_at, "
+                "INSERT INTO activity (snapshot_id, file_no, account_no, identity, activity_at, "
                 "extra) VALUES (?, 1, ?, ?, ?, ?)",
-                [sid, key, identity, at, extra],
+                [sid, number.get(key), identity, at, extra],
             )
     return sid
 
@@ -472,6 +478,8 @@ def test_empty_store_gives_empty_tables(store: Store) -> None:
 def test_schema_lists_every_table_with_the_products_types(loaded: Store, sandbox: Sandbox) -> None:
     schema = sandbox_schema(loaded)
     assert sandbox.schema() == schema
+    # The product stores activity's account as a number; the sandbox adds its key.
+    assert ACTIVITY_KEY_COLUMN in schema
     assert [t for t in SANDBOX_TABLES if any(row[0] == t for row in schema)] == list(SANDBOX_TABLES)
     types = {(t, c): d for t, c, d in schema}
     assert types[("accounts", "groups")] == "VARCHAR[]"
@@ -482,7 +490,7 @@ def test_schema_lists_every_table_with_the_products_types(loaded: Store, sandbox
             "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
             "AND table_name IN ('accounts', 'activity', 'snapshots', 'exports', 'decisions')"
         ).fetchone()[0]
-    assert len(schema) == product
+    assert len(schema) == product + 1
     assert not any(row[0] == "settings" for row in schema)
 
 

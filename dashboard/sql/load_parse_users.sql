@@ -3,6 +3,7 @@
 CREATE TEMP TABLE _lu_parsed AS
 SELECT
     r.rid AS rid,
+    (r.rid - {first_rid} + 1)::INTEGER AS account_no,
     {user_key} AS user_key,
     {user_id} AS user_id,
     {email} AS email,

@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
 -- One row per account per snapshot. Timestamps are naive UTC.
 CREATE TABLE IF NOT EXISTS accounts (
     snapshot_id      INTEGER NOT NULL,
+    account_no       INTEGER NOT NULL,        -- 1, 2, ... in the users report's (or API's) order
     user_key         VARCHAR NOT NULL,        -- trimmed, lower-cased e-mail (or username)
     user_id          VARCHAR,
     email            VARCHAR,                 -- as LearnUpon holds it (original case), trimmed
@@ -35,11 +36,12 @@ CREATE TABLE IF NOT EXISTS accounts (
     last_activity_at TIMESTAMP                -- latest matched activity-report timestamp
 );  -- no PRIMARY KEY: the loader refuses duplicate keys, and the index costs seconds per million
 
--- Activity-report rows. user_key is null for rows that matched no account.
+-- Activity-report rows. account_no is the matching account of the same snapshot (null when none
+-- matched): a number, because ten million copies of the account's key cost seconds to store.
 CREATE TABLE IF NOT EXISTS activity (
     snapshot_id  INTEGER NOT NULL,
     file_no      INTEGER NOT NULL,            -- position of the file in snapshots.files
-    user_key     VARCHAR,
+    account_no   INTEGER,                     -- accounts.account_no of the same snapshot
     identity     VARCHAR,                     -- as the report gave it, for unmatched rows only
     activity_at  TIMESTAMP NOT NULL,
     extra        MAP(VARCHAR, VARCHAR)        -- the report's other columns, for exploring
