@@ -49,6 +49,7 @@ EXAMPLES = (
     "sandbox_example_types",
     "sandbox_example_never_signed_in",
     "sandbox_example_activity_month",
+    "sandbox_example_activity_columns",
     "sandbox_example_recency",
     "sandbox_example_exports",
 )

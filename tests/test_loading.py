@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -560,10 +561,34 @@ def test_activity_joins_by_email_ignoring_case_and_counts_unmatched_rows(
             "USING (snapshot_id, account_no) ORDER BY a.activity_at"
         ).fetchall()
     assert rows == [
-        ("ann@x.com", None, {"Course": "Intro"}),
-        ("ann@x.com", None, {"Course": "Safety"}),
-        (None, "gone@x.com", {"Course": "Intro"}),
+        ("ann@x.com", None, '{"Course":"Intro"}'),
+        ("ann@x.com", None, '{"Course":"Safety"}'),
+        (None, "gone@x.com", '{"Course":"Intro"}'),
     ]
+
+
+def test_activity_keeps_other_columns_whose_titles_differ_only_in_case(
+    store: Store, tmp_path: Path
+) -> None:
+    load_reports(
+        store,
+        users(tmp_path, "a@x.com,yes", header="Email,Enabled"),
+        [
+            report(
+                tmp_path,
+                "a.csv",
+                'Email,Login Date,Course,course,,"a ""b"""',
+                "a@x.com,2026-01-01,Intro,INTRO,,q",
+            )
+        ],
+    )
+    extra = one(store, "SELECT extra FROM activity")[0]
+    assert json.loads(extra) == {
+        "Course": "Intro",
+        "course'": "INTRO",
+        "column 5": None,
+        'a "b"': "q",
+    }
 
 
 def test_activity_with_only_a_user_id_joins_by_user_id(store: Store, tmp_path: Path) -> None:

@@ -484,7 +484,7 @@ def test_schema_lists_every_table_with_the_products_types(loaded: Store, sandbox
     types = {(t, c): d for t, c, d in schema}
     assert types[("accounts", "groups")] == "VARCHAR[]"
     assert types[("accounts", "enabled")] == "BOOLEAN"
-    assert types[("activity", "extra")] == "MAP(VARCHAR, VARCHAR)"
+    assert types[("activity", "extra")] == "JSON"
     with loaded.read() as cur:
         product = cur.execute(
             "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
@@ -510,6 +510,10 @@ def test_example_queries_run_and_answer(sandbox: Sandbox) -> None:
     assert (learners["enabled"], learners["disabled"], learners["accounts"]) == (1, 1, 2)
     never = sandbox.run(dict(examples)["Enabled accounts that never signed in, by group"]).frame
     assert never.to_dict("records") == [{"group": "(no group)", "never_signed_in": 1}]
+    columns = sandbox.run(dict(examples)["What the activity reports' other columns hold"]).table
+    assert {"file_no": 1, "other_columns": ["Course"], "rows": 2} in [
+        {k: r[k] for k in ("file_no", "other_columns", "rows")} for r in columns.to_pylist()
+    ]
 
 
 def test_read_only_forms_are_allowed(sandbox: Sandbox) -> None:
@@ -579,9 +583,27 @@ def test_json_output_keeps_types_readable(sandbox: Sandbox) -> None:
 
 
 def test_csv_output_writes_nested_values_as_json(sandbox: Sandbox) -> None:
-    result = sandbox.run("SELECT identity, extra FROM activity WHERE identity = 'ann@example.com'")
+    result = sandbox.run(
+        "SELECT user_key, extra, [activity_at::DATE] AS days FROM activity "
+        "WHERE user_key = 'ann@example.com' ORDER BY activity_at DESC LIMIT 1"
+    )
     lines = result.to_csv().splitlines()
-    assert lines == ["identity,extra", 'ann@example.com,"[[""Course"", ""Safety""]]"']
+    assert lines == [
+        "user_key,extra,days",
+        'ann@example.com,"{""Course"":""Safety""}","[""2026-10-02""]"',
+    ]
+
+
+def test_the_reports_other_columns_are_read_with_json_operators(sandbox: Sandbox) -> None:
+    """The locked sandbox loads no extension: the JSON functions are built in."""
+    result = sandbox.run(
+        "SELECT extra->>'Course' AS course, count(*) AS n FROM activity GROUP BY ALL ORDER BY 1"
+    )
+    assert result.table.to_pylist() == [
+        {"course": "Onboarding", "n": 1},
+        {"course": "Safety", "n": 1},
+        {"course": None, "n": 2},  # a row without the column, and one with no other columns
+    ]
 
 
 def test_spreadsheet_safe_csv_neutralises_formulas(sandbox: Sandbox) -> None:

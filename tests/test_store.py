@@ -113,7 +113,7 @@ def test_an_earlier_schema_is_migrated_once_and_keeps_its_rows(tmp_path: Path) -
     ]
     assert activity == [
         (1, 1, "zed@x.com", None, datetime(2026, 1, 1), None),
-        (1, 1, "zed@x.com", None, datetime(2026, 1, 2), {"Course": "Intro"}),
+        (1, 1, "zed@x.com", None, datetime(2026, 1, 2), '{"Course":"Intro"}'),
         (1, None, None, "gone@x.com", datetime(2026, 1, 3), None),
         (2, 1, "amy@x.com", None, datetime(2026, 1, 20), None),
     ]

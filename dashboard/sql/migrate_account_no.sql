@@ -1,6 +1,7 @@
 -- Databases written before activity rows referred to their account by number: activity held the
--- account's key (user_key). Renumbers each snapshot's accounts in their stored order and links
--- activity rows by key. Runs once, in one transaction, when activity still has user_key.
+-- account's key (user_key) and its other columns as a MAP. Renumbers each snapshot's accounts in
+-- their stored order, links activity rows by key and turns the maps into JSON objects. Runs once,
+-- in one transaction, when activity still has user_key.
 ALTER TABLE accounts RENAME TO accounts_by_key;
 ALTER TABLE activity RENAME TO activity_by_key;
 {schema}
@@ -15,7 +16,7 @@ SELECT
     last_sign_in_at, sign_in_count, groups, account_expires, last_activity_at
 FROM accounts_by_key;
 INSERT INTO activity (snapshot_id, file_no, account_no, identity, activity_at, extra)
-SELECT v.snapshot_id, v.file_no, a.account_no, v.identity, v.activity_at, v.extra
+SELECT v.snapshot_id, v.file_no, a.account_no, v.identity, v.activity_at, to_json(v.extra)
 FROM activity_by_key AS v
 LEFT JOIN accounts AS a ON a.snapshot_id = v.snapshot_id AND a.user_key = v.user_key;
 DROP TABLE activity_by_key;

@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS activity (
     account_no   INTEGER,                     -- accounts.account_no of the same snapshot
     identity     VARCHAR,                     -- as the report gave it, for unmatched rows only
     activity_at  TIMESTAMP NOT NULL,
-    extra        MAP(VARCHAR, VARCHAR)        -- the report's other columns, for exploring
+    extra        JSON                         -- the report's other columns: {"Course": "..."}
 );
 
 -- Per-account keep/release decisions made on the Review page; they outlive snapshots.
