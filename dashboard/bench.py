@@ -274,24 +274,65 @@ def pandas_job(args: dict[str, Any]) -> dict[str, Any]:
     return {**clock.laps, "job_s": clock.total(), "flagged": len(out)}
 
 
+def _bare_reads() -> tuple[str, str]:
+    from dashboard.store import sql
+
+    users, activity = sql("bench_duckdb_read").split("\n\n")
+    return users.partition("\n")[2], activity
+
+
+def _bare_params(args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "users": args["users_csv"],
+        "activity": args["activity_csv"],
+        "cutoff": _cutoff(date.fromisoformat(args["as_of"]), args["inactive_days"]),
+        "out": args["out"],
+    }
+
+
 def duckdb_job(args: dict[str, Any]) -> dict[str, Any]:
     """Do the job in one bare DuckDB statement; return its timing and flagged count."""
     import duckdb
 
     from dashboard.store import sql
 
+    users, activity = _bare_reads()
     clock = _Clock()
     with duckdb.connect() as con:
         row = con.execute(
-            sql("bench_duckdb_job"),
-            {
-                "users": args["users_csv"],
-                "activity": args["activity_csv"],
-                "cutoff": _cutoff(date.fromisoformat(args["as_of"]), args["inactive_days"]),
-                "out": args["out"],
-            },
+            sql("bench_duckdb_job").format(users=users, activity=activity), _bare_params(args)
         ).fetchone()
     clock.lap("query_s")
+    return {**clock.laps, "job_s": clock.total(), "flagged": int(row[0])}
+
+
+def duckdb_kept_job(args: dict[str, Any]) -> dict[str, Any]:
+    """Do the bare job but keep what it read in a database file first, as the product must.
+
+    Not a target of SPEC 8: it shows what storing the rows alone costs, with no checks, no
+    matching and no audit.
+    """
+    import duckdb
+
+    from dashboard.store import sql
+
+    users, activity = _bare_reads()
+    params = _bare_params(args)
+    clock = _Clock()
+    with duckdb.connect(args["db"]) as con:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(
+            f"CREATE TABLE users_report AS SELECT * FROM {users}", {"users": params["users"]}
+        )
+        con.execute(
+            f"CREATE TABLE activity_report AS SELECT * FROM {activity}",
+            {"activity": params["activity"]},
+        )
+        con.execute("COMMIT")
+        clock.lap("store_s")
+        job = sql("bench_duckdb_job").format(users="users_report", activity="activity_report")
+        row = con.execute(job, {"cutoff": params["cutoff"], "out": params["out"]}).fetchone()
+        clock.lap("query_s")
     return {**clock.laps, "job_s": clock.total(), "flagged": int(row[0])}
 
 
@@ -373,6 +414,7 @@ JOBS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "product": product_job,
     "pandas": pandas_job,
     "duckdb": duckdb_job,
+    "duckdb_kept": duckdb_kept_job,
 }
 
 
@@ -464,6 +506,11 @@ def run_bench(
             args = {**common, "out": str(outs[job])}
             if job == "product":
                 args |= {"db": str(db), "changed_days": [CHANGED_INACTIVE_DAYS, 60, 120]}
+            if job == "duckdb_kept":
+                kept = root / "bench-kept.duckdb"
+                for stale in (kept, kept.with_name(kept.name + ".wal")):
+                    stale.unlink(missing_ok=True)
+                args |= {"db": str(kept)}
             say(f"running the {job} job")
             jobs[job] = _run_child(job, args)
         files = {job: path.read_bytes() for job, path in outs.items()}
@@ -474,7 +521,7 @@ def run_bench(
     sys.stdout.write(json.dumps(result, indent=2) + "\n" if quiet else format_report(result) + "\n")
     if not result["deactivation"]["identical"]:
         raise SeatReviewError(
-            "bench: the deactivation files of the product, pandas and bare DuckDB differ "
+            "bench: the deactivation files of the product, pandas and the bare DuckDB jobs differ "
             f"(SHA-256 {result['deactivation']['sha256']}); the product's export is wrong "
             "or a baseline applies other rules"
         )
@@ -496,7 +543,12 @@ def summarise(
     generate_s: float,
 ) -> dict[str, Any]:
     """Return the bench result: stage timings, ratios, peaks, file check and targets met."""
-    product, pandas, bare = jobs["product"], jobs["pandas"], jobs["duckdb"]
+    product, pandas, bare, kept = (
+        jobs["product"],
+        jobs["pandas"],
+        jobs["duckdb"],
+        jobs["duckdb_kept"],
+    )
     sha = {job: hashlib.sha256(body).hexdigest() for job, body in files.items()}
     rows = {job: max(body.count(b"\r\n") - 1, 0) for job, body in files.items()}
     identical = len(set(files.values())) == 1 and bool(files)
@@ -512,6 +564,7 @@ def summarise(
             "product_review": product["flagged"],
             "pandas": pandas["flagged"],
             "duckdb": bare["flagged"],
+            "duckdb_kept": kept["flagged"],
             **{f"{job}_file_rows": n for job, n in rows.items()},
         },
     }
@@ -551,9 +604,15 @@ def summarise(
             **{k: _r(v) for k, v in bare.items() if k.endswith("_s")},
             "peak_rss_mib": _mib(bare["peak_rss_bytes"]),
         },
+        "duckdb_kept": {
+            **{k: _r(v) for k, v in kept.items() if k.endswith("_s")},
+            "peak_rss_mib": _mib(kept["peak_rss_bytes"]),
+        },
         "ratios": {
             "pandas_over_product": round(pandas_ratio, 2),
             "product_over_duckdb": round(duckdb_ratio, 2),
+            "duckdb_kept_over_duckdb": round(kept["job_s"] / bare["job_s"], 2),
+            "product_over_duckdb_kept": round(product["job_s"] / kept["job_s"], 2),
         },
         "review": product["review"],
         "deactivation": {"identical": identical, "rows": rows["product"], "sha256": sha},
@@ -604,7 +663,8 @@ def _mib(size: int) -> float:
 
 def format_report(result: dict[str, Any]) -> str:
     """Return the bench result as a plain-text table for a terminal."""
-    p, pd_, db = result["product"], result["pandas"], result["duckdb"]
+    p, pd_, db, kept = result["product"], result["pandas"], result["duckdb"], result["duckdb_kept"]
+    ratios = result["ratios"]
 
     def s(value: float | None) -> str:
         return "n/a" if value is None else f"{value:8.3f} s"
@@ -633,9 +693,15 @@ def format_report(result: dict[str, Any]) -> str:
         f"  whole job                    {s(pd_['job_s'])}   peak {pd_['peak_rss_mib']:,.0f} MiB",
         "bare DuckDB",
         f"  whole job                    {s(db['job_s'])}   peak {db['peak_rss_mib']:,.0f} MiB",
+        "bare DuckDB keeping the rows in a file first (no checks; for reference)",
+        f"  store                        {s(kept['store_s'])}",
+        f"  query                        {s(kept['query_s'])}",
+        f"  whole job                    {s(kept['job_s'])}   peak {kept['peak_rss_mib']:,.0f} MiB",
         "ratios",
-        f"  pandas / product             {result['ratios']['pandas_over_product']:8.2f}x",
-        f"  product / bare DuckDB        {result['ratios']['product_over_duckdb']:8.2f}x",
+        f"  pandas / product             {ratios['pandas_over_product']:8.2f}x",
+        f"  product / bare DuckDB        {ratios['product_over_duckdb']:8.2f}x",
+        f"  bare kept / bare DuckDB      {ratios['duckdb_kept_over_duckdb']:8.2f}x",
+        f"  product / bare kept          {ratios['product_over_duckdb_kept']:8.2f}x",
         f"deactivation files identical: {result['deactivation']['identical']}"
         f" ({result['deactivation']['rows']:,} rows); counts consistent: "
         f"{result['counts_consistent']}",

@@ -55,11 +55,13 @@ def test_bench_prints_one_json_object_with_every_figure(bench_json: dict) -> Non
         assert bench_json["product"][stage] > 0, stage
     assert bench_json["product"]["job_s"] > 0
     assert bench_json["product"]["peak_rss_mib"] > 0
-    for job in ("pandas", "duckdb"):
+    for job in ("pandas", "duckdb", "duckdb_kept"):
         assert bench_json[job]["job_s"] > 0
         assert bench_json[job]["peak_rss_mib"] > 0
     assert bench_json["ratios"]["pandas_over_product"] > 0
     assert bench_json["ratios"]["product_over_duckdb"] > 0
+    assert bench_json["duckdb_kept"]["store_s"] > 0
+    assert bench_json["ratios"]["product_over_duckdb_kept"] > 0
     assert set(bench_json["targets"]) == {
         "at_spec_scale",
         "pandas_3x",
@@ -71,13 +73,13 @@ def test_bench_prints_one_json_object_with_every_figure(bench_json: dict) -> Non
     assert bench_json["targets"]["at_spec_scale"] is False
 
 
-def test_bench_three_deactivation_files_are_identical(bench_json: dict) -> None:
+def test_bench_deactivation_files_are_identical(bench_json: dict) -> None:
     files = {
         job: (Path(bench_json["_workdir"]) / f"deactivate-{job}.csv").read_bytes()
-        for job in ("product", "pandas", "duckdb")
+        for job in ("product", "pandas", "duckdb", "duckdb_kept")
     }
     assert bench_json["deactivation"]["identical"] is True
-    assert files["product"] == files["pandas"] == files["duckdb"]
+    assert files["product"] == files["pandas"] == files["duckdb"] == files["duckdb_kept"]
     assert len(set(bench_json["deactivation"]["sha256"].values())) == 1
     assert files["product"].startswith(b"email,enabled\r\n")
     assert files["product"].endswith(b",false\r\n")
@@ -172,14 +174,29 @@ def test_summary_reports_a_differing_deactivation_file_and_unmet_targets(tmp_pat
         review={"flagged": 1},
     )
     good = b"email,enabled\r\na@example.com,false\r\n"
-    files = {"product": good, "pandas": good, "duckdb": good.replace(b"false", b"FALSE")}
-    jobs = {"product": product, "pandas": _job(1, 3.0), "duckdb": _job(1, 1.0)}
+    files = {
+        "product": good,
+        "pandas": good,
+        "duckdb": good.replace(b"false", b"FALSE"),
+        "duckdb_kept": good,
+    }
+    jobs = {
+        "product": product,
+        "pandas": _job(1, 3.0),
+        "duckdb": _job(1, 1.0),
+        "duckdb_kept": _job(1, 1.6),
+    }
 
     result = summarise(data, jobs, files, generate_s=0.1)
 
     assert result["deactivation"]["identical"] is False
     assert result["counts_consistent"] is True
-    assert result["ratios"] == {"pandas_over_product": 1.5, "product_over_duckdb": 2.0}
+    assert result["ratios"] == {
+        "pandas_over_product": 1.5,
+        "product_over_duckdb": 2.0,
+        "duckdb_kept_over_duckdb": 1.6,
+        "product_over_duckdb_kept": 1.25,
+    }
     assert result["targets"]["pandas_3x"] is False
     assert result["targets"]["within_1_5x_duckdb"] is False
     assert result["targets"]["cutoff_change_under_200ms"] is False

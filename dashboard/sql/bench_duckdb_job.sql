@@ -1,4 +1,6 @@
 -- The benchmark's bare-DuckDB job: the same deactivation file as the product, with no product code.
+-- The two reports are filled in by bench.py: read_csv calls (bench_duckdb_read.sql), or tables
+-- holding what those calls read.
 -- Default rules: enabled accounts whose last activity (Last Login or any activity row) is before the
 -- cutoff, or who have none and were created before it; admins protected.
 COPY (
@@ -10,14 +12,11 @@ COPY (
             lower(trim("Enabled")) IN ('true', 'yes', '1', 'enabled', 'active') AS enabled,
             "Date Created" AS created_at,
             "Last Login" AS last_sign_in_at
-        FROM read_csv($users, header = true, types = {
-            'Email': 'VARCHAR', 'User Type': 'VARCHAR', 'Enabled': 'VARCHAR',
-            'Date Created': 'TIMESTAMP', 'Last Login': 'TIMESTAMP', 'User ID': 'VARCHAR'})
+        FROM {users}
     ),
     activity AS (
         SELECT lower(trim("Email")) AS user_key, max("Login Date") AS last_activity_at
-        FROM read_csv($activity, header = true, types = {
-            'Email': 'VARCHAR', 'Login Date': 'TIMESTAMP', 'Course': 'VARCHAR'})
+        FROM {activity}
         GROUP BY ALL
     ),
     judged AS (
