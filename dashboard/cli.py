@@ -195,6 +195,8 @@ def _run(args: argparse.Namespace) -> int:
         result = sync_from_settings(
             store, portal=args.portal, base_url=args.base_url, as_of=args.as_of
         )
+        for note in result.notes:
+            print(note, file=sys.stderr)
         _emit(result.to_json())
     elif cmd == "review":
         from dashboard.review import review

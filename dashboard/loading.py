@@ -415,6 +415,9 @@ def _stage_users(
     def text(f: str) -> str:
         return f"nullif(r.{f}, '')" if f in columns else "NULL::VARCHAR"
 
+    def parsed_at(f: str) -> str:
+        return f"r.{f}" if f in typed else f"r.p_{f}"
+
     def stamp(f: str) -> str:
         if f not in stamps:
             return "NULL::TIMESTAMP"
@@ -449,16 +452,36 @@ def _stage_users(
             ),
             groups=groups,
             account_expires=stamp("account_expires"),
-            raw_stamps=", ".join(f"r.{f} AS raw_{f}" for f in stamps) or "NULL AS raw_none",
+            raw_stamps=", ".join(
+                [f"r.{f} AS raw_{f}" for f in stamps]
+                + [
+                    f"coalesce({parsed_at(f)} >= {_NEVER}, false) AS never_{f}"
+                    for f in stamps
+                    if f in _NEVER_FIELDS
+                ]
+            )
+            or "NULL AS raw_none",
             parsed=", ".join(f"{e} AS p_{f}" for f, e in parsed.items()) or "NULL AS p_none",
         )
     )
     if stamps:
         given = {f: "IS NOT NULL" if f in typed else "<> ''" for f in stamps}
+        # A far-future expiry date is LearnUpon's "never expires": stored as no date, not refused.
+        never = {f: f" AND NOT never_{f}" if f in _NEVER_FIELDS else "" for f in stamps}
         checks = ", ".join(
-            f"min(rid) FILTER (raw_{f} {given[f]} AND {f} IS NULL) AS {f}" for f in stamps
+            [
+                f"min(rid) FILTER (raw_{f} {given[f]} AND {f} IS NULL{never[f]}) AS {f}"
+                for f in stamps
+            ]
+            + [f"count(*) FILTER (never_{f}) AS never_{f}" for f in stamps if f in _NEVER_FIELDS]
         )
         bad = _stats(cur, f"SELECT {checks} FROM _lu_parsed")
+        for f in stamps:
+            if bad.get(f"never_{f}"):
+                notes.append(
+                    f"{file}: {bad[f'never_{f}']:,} accounts have a {columns[f]!r} in "
+                    f"{tabular.LATEST[:4]} or later; read as never expiring"
+                )
         for f in stamps:
             if bad[f] is not None and f in typed:
                 raise _Retry(0, "precise")
@@ -593,6 +616,9 @@ def _activity_identity(prep: _Prepared, portal_identity: str) -> str:
     return portal_identity if portal_identity in present else present[0]
 
 
+# Fields where a date beyond the plausible years means "never" (an account that does not expire).
+_NEVER_FIELDS = frozenset({"account_expires"})
+_NEVER = f"TIMESTAMP '{tabular.LATEST}'"
 _BLANK = "TIMESTAMP '0001-01-01'"  # marks rows with an empty timestamp until they are deleted
 
 

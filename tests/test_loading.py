@@ -379,6 +379,48 @@ def test_a_placeholder_year_is_refused(store: Store, tmp_path: Path) -> None:
     assert (err.row, err.column) == (2, "Last Login")
 
 
+@pytest.mark.parametrize(
+    "expiry", ["9999-12-31", "31/12/9999", "2199-01-01T00:00:00Z"], ids=["iso", "dmy", "typed"]
+)
+def test_a_far_future_expiry_means_never_and_is_noted(
+    store: Store, tmp_path: Path, expiry: str
+) -> None:
+    result = load_reports(
+        store,
+        users(
+            tmp_path,
+            f"a@x.com,yes,{expiry}",
+            "b@x.com,yes,2027-06-30",
+            "c@x.com,yes,",
+            header="Email,Enabled,Account Expires",
+        ),
+    )
+    assert accounts(store, "user_key, account_expires") == [
+        ("a@x.com", None),
+        ("b@x.com", date(2027, 6, 30)),
+        ("c@x.com", None),
+    ]
+    assert any("1 accounts" in n and "never expiring" in n for n in result.notes), result.notes
+
+
+def test_an_unreadable_expiry_is_still_refused(store: Store, tmp_path: Path) -> None:
+    err = refusal(
+        store,
+        users(
+            tmp_path, "a@x.com,yes,9999-12-31", "b@x.com,yes,never", header="Email,Enabled,Expires"
+        ),
+    )
+    assert (err.row, err.column) == (3, "Expires")
+    assert "'never'" in err.text
+
+
+def test_a_far_future_creation_date_is_still_refused(store: Store, tmp_path: Path) -> None:
+    err = refusal(
+        store, users(tmp_path, "a@x.com,yes,9999-12-31", header="Email,Enabled,Date Created")
+    )
+    assert (err.row, err.column) == (2, "Date Created")
+
+
 # -- formats --------------------------------------------------------------------------------------
 
 
@@ -766,6 +808,22 @@ def test_commit_accounts_stores_a_frame_as_one_snapshot(store: Store) -> None:
         ("ann@x.com", "1", True, datetime(2025, 1, 1, 10), datetime(2026, 1, 1, 10)),
         ("bob@x.com", "2", False, datetime(2024, 6, 30, 23), None),
     ]
+
+
+def test_commit_accounts_reads_a_far_future_expiry_as_never(store: Store) -> None:
+    frame = pd.DataFrame(
+        {
+            "email": ["a@x.com", "b@x.com"],
+            "enabled": [True, True],
+            "account_expires": ["9999-12-31", "2027-06-30"],
+        }
+    )
+    result = commit_accounts(store, frame, source="api", label="acme", files=[], as_of=None)
+    assert accounts(store, "user_key, account_expires") == [
+        ("a@x.com", None),
+        ("b@x.com", date(2027, 6, 30)),
+    ]
+    assert any("never expiring" in n for n in result.notes)
 
 
 def test_commit_accounts_refuses_duplicate_keys_and_changes_nothing(store: Store) -> None:

@@ -362,6 +362,25 @@ def test_cli_sync_prints_the_contract_json_and_lands_rows(
         assert cur.execute("SELECT source FROM snapshots").fetchall() == [("api",)]
 
 
+@pytest.mark.usefixtures("api_env")
+def test_cli_sync_reads_a_never_expiring_account_and_says_so(
+    fake_lu, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    users = make_users(40)
+    users[3]["account_expires"] = "9999-12-31"
+    fake = fake_lu(users)
+    db = tmp_path / "cli.duckdb"
+    code = main(["sync", "--db", str(db), "--base-url", fake.base_url])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "1 accounts" in out.err and "never expiring" in out.err
+    with Store(db).read() as cur:
+        expiry = cur.execute(
+            "SELECT account_expires FROM accounts WHERE user_id = ?", [str(users[3]["id"])]
+        ).fetchone()
+    assert expiry == (None,)
+
+
 def test_cli_sync_with_rejected_credentials_exits_3_without_a_traceback(
     fake_lu, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -157,8 +157,8 @@ def _take_sync_request() -> None:
 with upload_tab:
     st.write(
         "Upload the LearnUpon **users report** and any number of **activity reports** "
-        "(CSV, comma, semicolon or tab separated). They are loaded as one snapshot; a refused "
-        "file changes nothing."
+        "(CSV: comma, semicolon, tab or pipe separated; UTF-8, UTF-16 or Windows-1252). "
+        "They are loaded as one snapshot; a refused file changes nothing."
     )
     users_up = st.file_uploader("Users report", type=["csv", "txt", "tsv"], key="upload_users")
     activity_up = st.file_uploader(
