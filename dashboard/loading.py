@@ -844,6 +844,11 @@ def load_reports(
             replace(p, columns=tabular.resolve_columns(p.name, p.sniffed.headers, p.kind, mapping))
             for p in preps
         ]
+        header_notes = [
+            f"{p.name}: {note}"
+            for p in preps
+            for note in tabular.unused_alias_columns(p.sniffed.headers, p.kind, p.columns)
+        ]
         identity = _pick_identity(preps[0].name, list(preps[0].columns), None)
         _require_enabled(preps[0].name, list(preps[0].columns))
         for prep in preps[1:]:
@@ -889,7 +894,7 @@ def load_reports(
         else:
             raise InputRefused(users.name, "the reports could not be read consistently")
     _note(progress, 1.0, "Done")
-    return result
+    return replace(result, notes=header_notes + result.notes)
 
 
 def _write_reports(

@@ -164,6 +164,28 @@ def resolve_columns(
     return out
 
 
+def unused_alias_columns(headers: list[str], kind: str, columns: Mapping[str, int]) -> list[str]:
+    """Return a note for each column that reads as a field another column already gives.
+
+    For example "Email Address" beside "Email": the earlier alias wins, and the user should know
+    which column was read.
+    """
+    aliases = _USER_ALIASES if kind == "users" else _ACTIVITY_ALIASES
+    used = set(columns.values())
+    notes = []
+    for i, header in enumerate(headers):
+        if i in used:
+            continue
+        for field, names in aliases.items():
+            if field in columns and header_key(header) in {header_key(a) for a in names}:
+                notes.append(
+                    f"column {header!r} also reads as {field!r}; {headers[columns[field]]!r} "
+                    f"was used (choose with --map '{header}={field}' or the column mapping)"
+                )
+                break
+    return notes
+
+
 # -- encoding, separator, header ----------------------------------------------------------------
 
 

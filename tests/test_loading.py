@@ -421,6 +421,30 @@ def test_a_far_future_creation_date_is_still_refused(store: Store, tmp_path: Pat
     assert (err.row, err.column) == (2, "Date Created")
 
 
+def test_a_second_column_for_the_same_field_is_named_in_a_note(
+    store: Store, tmp_path: Path
+) -> None:
+    result = load_reports(
+        store,
+        users(
+            tmp_path,
+            "a@x.com,boss@x.com,yes",
+            header="Email,Email Address,Enabled",
+        ),
+    )
+    assert accounts(store, "email") == [("a@x.com",)]
+    assert result.notes == [
+        "users.csv: column 'Email Address' also reads as 'email'; 'Email' was used (choose with "
+        "--map 'Email Address=email' or the column mapping)"
+    ]
+    load_reports(
+        store,
+        users(tmp_path, "a@x.com,boss@x.com,yes", header="Email,Email Address,Enabled"),
+        mapping={"Email Address": "email"},
+    )
+    assert accounts(store, "email") == [("boss@x.com",)]
+
+
 # -- formats --------------------------------------------------------------------------------------
 
 
