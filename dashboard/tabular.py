@@ -208,6 +208,24 @@ class Sniffed:
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+_QUOTE_OR_LINE = re.compile(rb'["\n]')
+
+
+def _row_at(raw: bytes, pos: int) -> int:
+    """Return the spreadsheet row (header = 1) holding byte `pos` of a file's first bytes.
+
+    A line break inside a quoted cell stays in its row; every other one starts a row (a blank
+    line too). A doubled quote inside a quoted cell toggles twice, so it changes nothing.
+    """
+    quoted, row = False, 1
+    for hit in _QUOTE_OR_LINE.finditer(raw, 0, pos):
+        if hit.group() == b'"':
+            quoted = not quoted
+        elif not quoted:
+            row += 1
+    return row
+
+
 def _decode_sample(file: str, raw: bytes) -> tuple[str, str]:
     if raw.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
@@ -228,7 +246,7 @@ def _decode_sample(file: str, raw: bytes) -> tuple[str, str]:
         raise InputRefused(
             file,
             "this is not a text report (it contains binary data: a NUL byte)",
-            row=before.count(b"\n") + 1 if before.isascii() else 1,
+            row=_row_at(raw, len(before)) if before.isascii() else 1,
             hint="Export the report from LearnUpon as CSV and load that file",
         )
     else:
@@ -237,7 +255,7 @@ def _decode_sample(file: str, raw: bytes) -> tuple[str, str]:
     try:
         text = decoder.decode(raw, final=len(raw) < SAMPLE_BYTES)
     except UnicodeDecodeError as exc:
-        bad_row = raw.count(b"\n", 0, exc.start) + 1
+        bad_row = _row_at(raw, exc.start)
         if encoding == "utf-8" and re.search(rb"[\xc2-\xf4][\x80-\xbf]", raw[: exc.start]):
             raise InputRefused(
                 file,
@@ -259,7 +277,7 @@ def _decode_sample(file: str, raw: bytes) -> tuple[str, str]:
             raise InputRefused(
                 file,
                 "this row is neither UTF-8 nor Windows-1252 text (the file's encoding is unknown)",
-                row=raw.count(b"\n", 0, bad.start) + 1,
+                row=_row_at(raw, bad.start),
                 hint="Export the report from LearnUpon as CSV and load that file",
             ) from None
     controls = len(_CONTROL_CHARS.findall(text))

@@ -124,6 +124,29 @@ def test_sniff_refuses_files_that_are_not_reports(tmp_path: Path, data: bytes, p
     assert caught.value.file == "r.csv"
 
 
+_ABOVE = (
+    b'Email,Enabled,Note\r\na@x.com,yes,"two\r\nlines"\r\n\r\nb@x.com,yes,"say ""hi""\nthere"\r\n'
+)
+
+
+@pytest.mark.parametrize(
+    "bad, phrase",
+    [
+        (b"c@x.com,yes,\x00\r\n", "NUL"),
+        ("c@x.com,yes,Zoë\r\n".encode() + b"d@x.com,yes,\xe9t\xe9\r\n", "mixes encodings"),
+    ],
+    ids=["nul", "mixed-encoding"],
+)
+def test_a_bad_byte_is_placed_in_its_spreadsheet_row_below_quoted_line_breaks(
+    tmp_path: Path, bad: bytes, phrase: str
+) -> None:
+    # Rows: 1 header, 2 a (two lines in a quoted cell), 3 blank, 4 b (quoted break, doubled
+    # quotes), 5 the first bad line (and 6 for the mixed-encoding case).
+    with pytest.raises(InputRefused, match=phrase) as caught:
+        tabular.sniff(_write(tmp_path, _ABOVE + bad), "r.csv")
+    assert caught.value.row == (5 if phrase == "NUL" else 6)
+
+
 def test_transcoding_streams_utf16_into_utf8_without_the_bom(tmp_path: Path) -> None:
     text = "Email\tName\r\n" + "".join(f"u{i}@x.com\tZoë {i}\r\n" for i in range(100_000))
     src = _write(tmp_path, text.encode("utf-16"))
