@@ -69,6 +69,8 @@ _STARTUP_CONFIG = {
     "allow_community_extensions": False,
     "allow_unsigned_extensions": False,
     "allow_persistent_secrets": False,
+    # Not used with persistent secrets off; the default would show the server's home directory.
+    "secret_directory": "no-persistent-secrets",
     # No spilling to disk: a query that needs more memory than the limit fails instead.
     "temp_directory": "",
     # Python variables must never be readable as tables from user SQL.

@@ -494,6 +494,13 @@ def test_schema_lists_every_table_with_the_products_types(loaded: Store, sandbox
     assert not any(row[0] == "settings" for row in schema)
 
 
+def test_no_setting_shows_a_path_of_the_server(loaded: Store, sandbox: Sandbox) -> None:
+    settings = sandbox.run("SELECT name, value FROM duckdb_settings()").table.to_pylist()
+    home, product = str(Path.home()), str(loaded.path.parent)
+    shown = [s for s in settings if s["value"] and (home in s["value"] or product in s["value"])]
+    assert shown == []
+
+
 def test_settings_table_is_not_in_the_sandbox(sandbox: Sandbox) -> None:
     with pytest.raises(QueryRefused, match="does not exist"):
         sandbox.run("SELECT * FROM settings")
