@@ -201,6 +201,18 @@ def _identity(frame: pd.DataFrame) -> str:
     return "username"
 
 
+# The part of a sync's progress bar given to fetching pages; storing them takes the rest.
+FETCH_SHARE = 0.9
+
+
+def _last_sync_size(store: Store, label: str) -> int | None:
+    """Return how many accounts the last API sync of this portal stored (None before the first)."""
+    for snap in store.snapshots():
+        if snap.source == "api" and snap.label == label:
+            return snap.users
+    return None
+
+
 def sync_from_settings(
     store: Store,
     *,
@@ -218,7 +230,8 @@ def sync_from_settings(
 
     Raises SyncFailed (exit code 3) with what to do when the portal, the credentials or the
     API fail; the database is then exactly as it was. `progress(fraction, text)` hears of every
-    page (pages and accounts so far, fraction 0.0 as the total is unknown), then of the commit.
+    page (pages and accounts so far; the fraction measured against the last sync of the same
+    portal, 0.0 on a first sync as LearnUpon never gives a total), then of the commit.
     `client_options` go to LearnUponClient (timeouts, retries, the rate-limit window, an injected
     transport).
     """
@@ -233,6 +246,8 @@ def sync_from_settings(
     digest = hashlib.sha256()
     pages = 0
     failure: str | None = None
+    # LearnUpon never says how many users there are: the last sync of this portal is the guess.
+    expected = _last_sync_size(store, target.label) if progress is not None else None
     try:
         with LearnUponClient(target.base_url, target.credentials, **client_options) as client:
             for page in client.iter_user_pages():
@@ -240,8 +255,11 @@ def sync_from_settings(
                 digest.update(page.body)
                 users.extend(page.users)
                 if progress is not None:
-                    # 0.0 while pages arrive: LearnUpon never says how many pages there are
-                    progress(0.0, f"Fetched page {page.number}: {len(users):,} accounts so far")
+                    text = f"Fetched page {page.number}: {len(users):,} accounts so far"
+                    if expected:
+                        text += f" (the last sync had {expected:,})"
+                    share = min(len(users) / expected, 1.0) if expected else 0.0
+                    progress(FETCH_SHARE * share, text)
     except LearnUponError as exc:
         failure = str(exc)
     if failure is not None:
@@ -272,7 +290,9 @@ def sync_from_settings(
             files=files,
             as_of=as_of,
             identity=identity or _identity(frame),
-            progress=progress,
+            progress=None
+            if progress is None
+            else lambda fraction, text: progress(FETCH_SHARE + (1 - FETCH_SHARE) * fraction, text),
         )
     except InputRefused as exc:
         refused = str(exc)

@@ -150,6 +150,22 @@ def test_progress_reports_pages_and_accounts_so_far(fake_lu, store: Store, no_se
 
 
 @pytest.mark.usefixtures("api_env")
+def test_a_later_sync_measures_its_progress_against_the_last_one(
+    fake_lu, store: Store, no_secrets
+) -> None:
+    fake = fake_lu(make_users(1000), page_size=500)
+    sync(store, fake, no_secrets)
+    seen: list[tuple[float, str]] = []
+    sync(store, fake, no_secrets, progress=lambda f, t: seen.append((f, t)))
+    assert seen[:2] == [
+        (0.45, "Fetched page 1: 500 accounts so far (the last sync had 1,000)"),
+        (0.9, "Fetched page 2: 1,000 accounts so far (the last sync had 1,000)"),
+    ]
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+@pytest.mark.usefixtures("api_env")
 def test_the_apps_progress_bar_can_follow_a_sync(fake_lu, store: Store, no_secrets) -> None:
     from dashboard.ui import progress_reporter
 
