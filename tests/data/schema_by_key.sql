@@ -1,4 +1,5 @@
--- The schema before activity rows referred to their account by number (tests of the migration).
+-- The tables that differed before activity rows referred to their account by number (tests of the
+-- migration; the product's schema adds the unchanged tables on open).
 CREATE SEQUENCE IF NOT EXISTS snapshot_ids START 1;
 
 -- One row per successful load (a users file with its activity files, an API sync, or the demo).
@@ -43,30 +44,4 @@ CREATE TABLE IF NOT EXISTS activity (
     identity     VARCHAR,                     -- as the report gave it, for unmatched rows only
     activity_at  TIMESTAMP NOT NULL,
     extra        MAP(VARCHAR, VARCHAR)        -- the report's other columns, for exploring
-);
-
--- Per-account keep/release decisions made on the Review page; they outlive snapshots.
-CREATE TABLE IF NOT EXISTS decisions (
-    user_key   VARCHAR PRIMARY KEY,
-    decision   VARCHAR NOT NULL,              -- 'keep' or 'release'
-    note       VARCHAR,
-    decided_at TIMESTAMP NOT NULL
-);
-
--- Contract and review settings as JSON values (seat limit, tiers, price, currency, dates, rules).
-CREATE TABLE IF NOT EXISTS settings (
-    key   VARCHAR PRIMARY KEY,
-    value VARCHAR NOT NULL
-);
-
--- One row per export: when, which snapshot, the rules used, the counts, the files' SHA-256.
-CREATE SEQUENCE IF NOT EXISTS export_ids START 1;
-CREATE TABLE IF NOT EXISTS exports (
-    export_id   INTEGER PRIMARY KEY,
-    exported_at TIMESTAMP NOT NULL,
-    snapshot_id INTEGER NOT NULL,
-    rules       VARCHAR NOT NULL,             -- JSON
-    counts      VARCHAR NOT NULL,             -- JSON
-    files       VARCHAR NOT NULL,             -- JSON list of {"name","kind","sha256","rows"}
-    actor       VARCHAR                       -- 'cli' or 'app'
 );
