@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -72,7 +73,10 @@ def _load(
             # Keep the uploaded name: refusals and the snapshot name the file the user chose.
             path = folder / str(i) / Path(upload.name).name
             path.parent.mkdir()
-            path.write_bytes(upload.getvalue())
+            # Copied in chunks: getvalue() would hold a second full copy of a large report.
+            upload.seek(0)
+            with open(path, "wb") as fh:
+                shutil.copyfileobj(upload, fh, 1 << 22)
             files.append(ReportFile(upload.name, path))
         bar = st.progress(0.0, text="Reading files…")
         try:
