@@ -283,7 +283,7 @@ def _value_at(cur: duckdb.DuckDBPyConnection, table: str, column: str, rowid: in
 
 @dataclass(frozen=True)
 class _Staged:
-    """The users, checked and parsed into the temporary table `_lu_parsed`."""
+    """The users, checked, with the temporary view `_lu_parsed` converting them."""
 
     users: int
     identity: str
@@ -302,7 +302,7 @@ def _stage_users(
     typed: Collection[str] = (),
     spreadsheet: Callable[[Collection[int]], dict[int, int]] | None = None,
 ) -> _Staged:
-    """Check the rows of `_lu_raw` (one trimmed text column per field) and build `_lu_parsed`.
+    """Check the rows of `_lu_raw` (one trimmed text column per field) and define `_lu_parsed`.
 
     `columns` maps each present field to the column title shown in messages; `first_row` is the
     number of the first data row as the user sees it. The `typed` timestamp fields were parsed
@@ -576,8 +576,8 @@ def _finish(
             is_demo,
         ),
     )
+    cur.execute("DROP VIEW IF EXISTS _lu_parsed")
     cur.execute("DROP TABLE IF EXISTS _lu_raw")
-    cur.execute("DROP TABLE IF EXISTS _lu_parsed")
     cur.execute("DROP TABLE IF EXISTS _lu_lookup")
 
 
