@@ -473,12 +473,17 @@ def run_bench(
     events: int = 1_000_000,
     workdir: Path | None = None,
     quiet: bool = False,
+    repeat: int = 1,
 ) -> dict[str, Any]:
-    """Generate data, run the three jobs, print and return the result; raise if files differ.
+    """Generate data, run the jobs, print and return the result; raise if files differ.
 
     Without `workdir` the data goes to a temporary directory removed afterwards; with one, the
-    files stay there and a later run of the same size reuses them.
+    files stay there and a later run of the same size reuses them. With `repeat`, the jobs run
+    that many rounds, one of each job per round (so a slow spell of a shared machine hits all of
+    them alike), and each job's median run is reported.
     """
+    if repeat < 1:
+        raise SeatReviewError("bench: --repeat must be at least 1")
     say: Callable[[str], None] = (lambda _text: None) if quiet else _say
     root = Path(tempfile.mkdtemp(prefix="lu-seats-bench-")) if workdir is None else workdir
     root = root.resolve()
@@ -498,23 +503,30 @@ def run_bench(
         db = root / "bench.duckdb"
         for stale in (db, db.with_name(db.name + ".wal")):
             stale.unlink(missing_ok=True)
-        jobs: dict[str, dict[str, Any]] = {}
-        outs: dict[str, Path] = {}
-        for job in JOBS:
-            outs[job] = root / f"deactivate-{job}.csv"
-            outs[job].unlink(missing_ok=True)
-            args = {**common, "out": str(outs[job])}
-            if job == "product":
-                args |= {"db": str(db), "changed_days": [CHANGED_INACTIVE_DAYS, 60, 120]}
-            if job == "duckdb_kept":
-                kept = root / "bench-kept.duckdb"
-                for stale in (kept, kept.with_name(kept.name + ".wal")):
-                    stale.unlink(missing_ok=True)
-                args |= {"db": str(kept)}
-            say(f"running the {job} job")
-            jobs[job] = _run_child(job, args)
-        files = {job: path.read_bytes() for job, path in outs.items()}
-        result = summarise(data, jobs, files, generate_s=generate_s)
+        runs: dict[str, list[dict[str, Any]]] = {job: [] for job in JOBS}
+        outs = {job: root / f"deactivate-{job}.csv" for job in JOBS}
+        differing: dict[str, bytes] | None = None
+        for round_no in range(1, repeat + 1):
+            for job in JOBS:
+                outs[job].unlink(missing_ok=True)
+                args = {**common, "out": str(outs[job])}
+                if job in ("product", "duckdb_kept"):
+                    # Each run starts from an empty database file.
+                    fresh = db if job == "product" else root / "bench-kept.duckdb"
+                    for stale in (fresh, fresh.with_name(fresh.name + ".wal")):
+                        stale.unlink(missing_ok=True)
+                    args |= {"db": str(fresh)}
+                if job == "product":
+                    args |= {"changed_days": [CHANGED_INACTIVE_DAYS, 60, 120]}
+                say(f"running the {job} job" + (f" (round {round_no})" if repeat > 1 else ""))
+                runs[job].append(_run_child(job, args))
+            files = {job: path.read_bytes() for job, path in outs.items()}
+            if differing is None and len(set(files.values())) != 1:
+                differing = files  # keep the first round whose files differ, for the check
+        jobs = {job: _median_run(done) for job, done in runs.items()}
+        result = summarise(data, jobs, differing or files, generate_s=generate_s)
+        result["repeat"] = repeat
+        result["runs_job_s"] = {job: [_r(d["job_s"]) for d in done] for job, done in runs.items()}
     finally:
         if workdir is None:
             shutil.rmtree(root, ignore_errors=True)
@@ -528,6 +540,12 @@ def run_bench(
     if not result["counts_consistent"]:
         raise SeatReviewError(f"bench: the counts disagree: {result['counts']}")
     return result
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the run whose whole-job time is the median (the lower middle of an even count)."""
+    ordered = sorted(runs, key=lambda run: run["job_s"])
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def _say(text: str) -> None:
@@ -669,9 +687,19 @@ def format_report(result: dict[str, Any]) -> str:
     def s(value: float | None) -> str:
         return "n/a" if value is None else f"{value:8.3f} s"
 
+    repeat = result.get("repeat", 1)
     lines = [
         f"Seat review benchmark: {result['users']:,} accounts, {result['events']:,} activity rows"
         f" (as of {result['as_of']}, cutoff {result['cutoff']}, {result['cpu_count']} CPUs)",
+        *(
+            [f"  {repeat} interleaved rounds; each job's median run is shown. Whole job per round:"]
+            + [
+                f"    {job:<26} {'  '.join(f'{t:.3f}' for t in times)} s"
+                for job, times in result["runs_job_s"].items()
+            ]
+            if repeat > 1
+            else []
+        ),
         f"  {'reuse generated data' if result['data_reused'] else 'generate data':<28} "
         f"{s(result['generate_s'])}",
         "product",

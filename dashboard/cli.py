@@ -148,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--events", type=int, default=1_000_000)
     p.add_argument("--json", action="store_true", help="print only the JSON result")
     p.add_argument("--workdir", type=Path, help="where to write the generated data")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the jobs N times, interleaved, and report each job's median run",
+    )
     return parser
 
 
@@ -243,7 +249,13 @@ def _run(args: argparse.Namespace) -> int:
     elif cmd == "bench":
         from dashboard.bench import run_bench
 
-        run_bench(users=args.users, events=args.events, workdir=args.workdir, quiet=args.json)
+        run_bench(
+            users=args.users,
+            events=args.events,
+            workdir=args.workdir,
+            quiet=args.json,
+            repeat=args.repeat,
+        )
     return 0
 
 

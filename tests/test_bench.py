@@ -1,6 +1,7 @@
 """The benchmark: the generator's reports, and a small run of `python -m dashboard bench --json`.
 
-These check correctness only (same deactivation file three ways, consistent counts), never timings.
+These check correctness only (the same deactivation file four ways, consistent counts), never
+timings.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.bench import generate, summarise
+from dashboard.bench import _median_run, generate, summarise
 from tests.conftest import ROOT
 
 USERS = 2_000
@@ -201,3 +202,41 @@ def test_summary_reports_a_differing_deactivation_file_and_unmet_targets(tmp_pat
     assert result["targets"]["within_1_5x_duckdb"] is False
     assert result["targets"]["cutoff_change_under_200ms"] is False
     assert result["targets"]["peak_under_2gib"] is True
+
+
+def test_repeated_rounds_report_each_jobs_median_run(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dashboard",
+            "bench",
+            "--users",
+            "300",
+            "--events",
+            "3000",
+            "--repeat",
+            "3",
+            "--json",
+            "--workdir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["repeat"] == 3
+    assert payload["deactivation"]["identical"] is True
+    for job in ("product", "pandas", "duckdb", "duckdb_kept"):
+        times = payload["runs_job_s"][job]
+        assert len(times) == 3
+        assert payload[job]["job_s"] == sorted(times)[1]
+
+
+def test_median_run_takes_the_lower_middle_of_an_even_count() -> None:
+    runs = [{"job_s": t, "n": i} for i, t in enumerate([4.0, 1.0, 3.0, 2.0])]
+    assert _median_run(runs) == {"job_s": 2.0, "n": 3}
+    assert _median_run(runs[:1]) == runs[0]
