@@ -697,14 +697,16 @@ def _load_activity(
     timezone: str | None,
     two_pass: bool,
     fast: bool,
+    estimate: bool,
     notes: list[str],
 ) -> tuple[int, int]:
     """Insert one activity file; return (rows read, rows matching no account).
 
-    With `fast`, DuckDB estimates the file's size for the join's plan, and when the sample
-    writes every timestamp in one plain format, its CSV reader parses the timestamps itself;
-    any failure of that read is retried on the precise path (all text, converted in SQL, no
-    estimate), which names the bad row.
+    With `fast`, and when the sample writes every timestamp in one plain format, DuckDB's CSV
+    reader parses the timestamps itself; any failure of that read is retried on the precise
+    path (all text, converted in SQL), which names the bad row. With `estimate`, DuckDB's
+    sniffer estimates the file's size for the join's plan; a file it cannot sample is read
+    again without.
     """
     who = _activity_identity(prep, portal_identity)
     fmt = tabular.plain_format(prep.sample("activity_at"), timezone=timezone) if fast else None
@@ -746,14 +748,14 @@ def _load_activity(
             "t": prep.col("activity_at"),
             "is_blank": "t = ''",
             "activity_at": tabular.timestamp_sql("t", order, timezone=timezone),
-            "source": prep.source(estimate=fast),
+            "source": prep.source(estimate=estimate),
         }
     else:
         parse = {
             "t": f"c{prep.columns['activity_at']}",
             "is_blank": "t IS NULL",
             "activity_at": "t",
-            "source": prep.source(["activity_at"], fmt, estimate=True),  # fmt implies fast
+            "source": prep.source(["activity_at"], fmt, estimate=estimate),
         }
     query = sql("load_insert_activity").format(
         identity=ident,
@@ -768,9 +770,9 @@ def _load_activity(
     try:
         n = int(cur.execute(query, [snapshot_id, prep.number]).fetchone()[0])
     except duckdb.Error as exc:
-        # A failed fast read, or a file the estimating sniffer cannot sample, is read again
-        # as plain text, which names the bad row.
-        if fast and (fmt is not None or "sniffing" in str(exc)):
+        if estimate and "sniffing" in str(exc):
+            raise _Retry(prep.number, "unsniffed") from None  # read again without the estimate
+        if fmt is not None:
             raise _Retry(prep.number, "precise") from None
         if isinstance(exc, duckdb.ConstraintException):
             raise _Retry(prep.number, "timestamps") from None
@@ -855,7 +857,8 @@ def load_reports(
             _activity_identity(prep, identity)
         two_pass: set[int] = set()
         precise: set[int] = set()  # files whose fast read failed: read as text from now on
-        for _attempt in range(3 * len(reports) + 1):
+        unsniffed: set[int] = set()  # files DuckDB's sniffer could not sample: no estimate
+        for _attempt in range(4 * len(reports) + 1):
             try:
                 result = _write_reports(
                     store,
@@ -870,6 +873,7 @@ def load_reports(
                     is_demo=is_demo,
                     two_pass=two_pass,
                     precise=precise,
+                    unsniffed=unsniffed,
                     progress=progress,
                 )
                 break
@@ -877,6 +881,9 @@ def load_reports(
                 prep = preps[retry.number]
                 if retry.reason == "precise":
                     precise.add(retry.number)
+                    continue
+                if retry.reason == "unsniffed":
+                    unsniffed.add(retry.number)
                     continue
                 if retry.reason == "cp1252":
                     fresh = _prepare(prep.report, prep.kind, workdir, prep.number, cp1252=True)
@@ -911,6 +918,7 @@ def _write_reports(
     is_demo: bool,
     two_pass: set[int],
     precise: set[int],
+    unsniffed: set[int],
     progress: Progress | None,
 ) -> LoadResult:
     """Write the prepared reports as one snapshot in one transaction; return what was stored."""
@@ -961,6 +969,7 @@ def _write_reports(
                 timezone=timezone,
                 two_pass=prep.number in two_pass,
                 fast=prep.number not in precise,
+                estimate=prep.number not in unsniffed,
                 notes=notes,
             )
             counts.append(n)

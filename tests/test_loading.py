@@ -557,6 +557,29 @@ def test_users_refusals_below_blank_lines_name_the_spreadsheet_row(
     assert (err.row, err.column, phrase in err.text) == (7, column, True)
 
 
+@pytest.mark.parametrize(
+    "bad, phrase",
+    [
+        ("b@x.com,2026-01-02,Intro,extra", "4 fields, more"),
+        ("b@x.com,2026-01-02", "2 fields, fewer"),
+    ],
+)
+@pytest.mark.parametrize("rows_above", [1, 3000], ids=["near-the-top", "far-down"])
+def test_a_ragged_activity_row_is_refused_with_its_row(
+    store: Store, tmp_path: Path, bad: str, phrase: str, rows_above: int
+) -> None:
+    """Near the top, DuckDB's size-estimating sniffer fails first; the load then reads the file
+    again without it and names the row all the same."""
+    rows = ["a@x.com,2026-01-01,Intro"] * rows_above
+    err = refusal(
+        store,
+        users(tmp_path, "a@x.com,yes", header="Email,Enabled"),
+        [report(tmp_path, "logins.csv", "Email,Login Date,Course", *rows, bad)],
+    )
+    assert (err.file, err.row) == ("logins.csv", rows_above + 2)
+    assert phrase in err.text
+
+
 def test_duplicates_below_blank_lines_list_spreadsheet_rows(store: Store, tmp_path: Path) -> None:
     err = refusal(
         store,
