@@ -337,25 +337,31 @@ def test_undo_file_flips_only_the_status_cell(
 
 
 @pytest.mark.parametrize(
-    ("text", "fast"),
+    ("text", "sep", "fast"),
     [
-        ("email,enabled\r\na@x.com,false\r\nb@x.com,false\r\n", True),
-        ("email,enabled\r\n", True),
-        ('email,enabled\r\n"a,b"@x.com,false\r\n', False),
-        ("email,enabled\r\na@x.com,false", False),
-        ("email,enabled\na@x.com,false\n", False),
-        ("email,enabled\r\n\r\na@x.com,false\r\n", False),
-        ("email,enabled\r\na@x.com\rb,false\r\n", False),
-        ("email,enabled\r\na@x.com,false,extra\r\nb@x.com\r\n", False),
+        ("email,enabled\r\na@x.com,false\r\nb@x.com,false\r\n", ",", True),
+        ("email,enabled\r\n", ",", True),
+        ('email,enabled\r\n"a,b"@x.com,false\r\n', ",", False),
+        ("email,enabled\r\na@x.com,false", ",", False),
+        ("email,enabled\na@x.com,false\n", ",", False),
+        ("email,enabled\r\n\r\na@x.com,false\r\n", ",", False),
+        ("email,enabled\r\na@x.com,false\r\n\r\n", ",", False),
+        ("email,enabled\r\na@x.com\rb,false\r\n", ",", False),
+        ("email,enabled\r\na@x.com,false,extra\r\nb@x.com\r\n", ",", False),
+        ("email,enabled\r\na@x.com,false\r\nb@x.com\r\n", ",", False),
+        ("email,enabled,x\r\na@x.com,false\r\n", ",", False),
+        ("email,enabled\r\na@x.com,false\r\n,\r\n", ",", True),
+        ("email;enabled\r\nNULL;N/A\r\n", ";", True),
+        ("e\tS\r\n a@x.com \tfalse\r\n", "\t", True),
     ],
 )
-def test_fast_split_reads_like_the_csv_module_or_declines(text: str, fast: bool) -> None:
-    split = _two_columns(text, ",")
+def test_fast_split_reads_like_the_csv_module_or_declines(text: str, sep: str, fast: bool) -> None:
+    split = _two_columns(text, sep)
     assert (split is not None) == fast
     if split is not None:
         head, first, second = split
-        rows = [head, *map(list, zip(first, second, strict=True))]
-        assert rows == list(csv.reader(io.StringIO(text, newline="")))
+        rows = [head, *map(list, zip(first.to_pylist(), second.to_pylist(), strict=True))]
+        assert rows == list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
 
 
 def test_undo_file_is_refused_when_a_row_cannot_be_flipped() -> None:
