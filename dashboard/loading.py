@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 Progress = Callable[[float, str], None]
 
 _TIMESTAMP_FIELDS = ("created_at", "last_sign_in_at", "account_expires")
+# Fields where a date beyond the plausible years means "never" (an account that does not expire).
+_NEVER_FIELDS = frozenset({"account_expires"})
+_NEVER = f"TIMESTAMP '{tabular.LATEST}'"
 _IDENTITY_LABEL = {"email": "e-mail", "username": "username", "user_id": "user id"}
 _FORMATS_HINT = (
     "Write it as YYYY-MM-DD HH:MM:SS (ISO 8601, with Z or an offset if needed), D/M/YYYY [H:MM] "
@@ -616,9 +619,6 @@ def _activity_identity(prep: _Prepared, portal_identity: str) -> str:
     return portal_identity if portal_identity in present else present[0]
 
 
-# Fields where a date beyond the plausible years means "never" (an account that does not expire).
-_NEVER_FIELDS = frozenset({"account_expires"})
-_NEVER = f"TIMESTAMP '{tabular.LATEST}'"
 _BLANK = "TIMESTAMP '0001-01-01'"  # marks rows with an empty timestamp until they are deleted
 
 

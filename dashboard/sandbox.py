@@ -368,15 +368,7 @@ class Sandbox:
     ) -> str:
         """Copy one table's rows into the sandbox; return the SELECT its view shows."""
         columns = _columns(src, table)
-        # MAP columns travel as lists of (key, value) entries: DuckDB checks every key of every
-        # map it reads from Arrow, which costs more than all the other columns together. The
-        # view below turns them back into maps, only for the rows a query reads.
-        exported = ", ".join(
-            f"map_entries({quote_ident(n)}) AS {quote_ident(n)}"
-            if t.startswith("MAP(")
-            else quote_ident(n)
-            for n, t in columns
-        )
+        exported = ", ".join(quote_ident(n) for n, _ in columns)
         query = f"SELECT {exported} FROM {quote_ident(table)}"
         params: list[Any] = []
         if table in PER_SNAPSHOT:
@@ -400,13 +392,8 @@ class Sandbox:
                     con.unregister("sandbox_feed")
                 created = True
                 chunk = []
-        # The view gives every column the product's own type.
-        shown = ", ".join(
-            f"CAST(map_from_entries({quote_ident(n)}) AS {t}) AS {quote_ident(n)}"
-            if t.startswith("MAP(")
-            else f"CAST({quote_ident(n)} AS {t}) AS {quote_ident(n)}"
-            for n, t in columns
-        )
+        # The view gives every column the product's own type (Arrow carries JSON as text).
+        shown = ", ".join(f"CAST({quote_ident(n)} AS {t}) AS {quote_ident(n)}" for n, t in columns)
         return f"SELECT {shown} FROM {stored}"
 
     @staticmethod
