@@ -500,9 +500,7 @@ def run_bench(
             "as_of": data.as_of.isoformat(),
             "inactive_days": INACTIVE_DAYS,
         }
-        db = root / "bench.duckdb"
-        for stale in (db, db.with_name(db.name + ".wal")):
-            stale.unlink(missing_ok=True)
+        dbs = {"product": root / "bench.duckdb", "duckdb_kept": root / "bench-kept.duckdb"}
         runs: dict[str, list[dict[str, Any]]] = {job: [] for job in JOBS}
         outs = {job: root / f"deactivate-{job}.csv" for job in JOBS}
         differing: dict[str, bytes] | None = None
@@ -510,12 +508,10 @@ def run_bench(
             for job in JOBS:
                 outs[job].unlink(missing_ok=True)
                 args = {**common, "out": str(outs[job])}
-                if job in ("product", "duckdb_kept"):
-                    # Each run starts from an empty database file.
-                    fresh = db if job == "product" else root / "bench-kept.duckdb"
-                    for stale in (fresh, fresh.with_name(fresh.name + ".wal")):
+                if job in dbs:  # each run starts from an empty database file
+                    for stale in (dbs[job], dbs[job].with_name(dbs[job].name + ".wal")):
                         stale.unlink(missing_ok=True)
-                    args |= {"db": str(fresh)}
+                    args |= {"db": str(dbs[job])}
                 if job == "product":
                     args |= {"changed_days": [CHANGED_INACTIVE_DAYS, 60, 120]}
                 say(f"running the {job} job" + (f" (round {round_no})" if repeat > 1 else ""))
